@@ -1,0 +1,118 @@
+"""The pyc header: 8 bytes (<= 3.2), 12 bytes (3.3-3.6) or 16 bytes (3.7+, PEP 552).
+
+All fields are kept raw so the header is written back byte for byte: the whole 3.7+
+flags word (bits above 1 included), and mtime and source size as the unsigned 32-bit
+numbers stored (CPython stores them modulo 2**32).
+"""
+
+from __future__ import annotations
+
+import struct
+from typing import Optional
+
+import attrs
+
+from ._errors import TruncatedError, UnwritableError
+from ._versions import PycFormat, PythonVersion, format_for_magic
+
+__all__ = ["FLAG_CHECK_SOURCE", "FLAG_HASH_BASED", "PycHeader", "read_header_bytes"]
+
+#: Flags-word bit 0: the pyc is hash-based.
+FLAG_HASH_BASED = 1
+#: Flags-word bit 1: a hash-based pyc is checked against its source.
+FLAG_CHECK_SOURCE = 2
+
+_U32 = struct.Struct("<I")
+_U32x2 = struct.Struct("<II")
+
+
+@attrs.define
+class PycHeader:
+    """The header of a pyc.
+
+    ``flags`` exists from 3.7 (PEP 552) and is ``None`` before; ``mtime`` and
+    ``source_size`` are ``None`` where the header has no such field (hash-based pycs,
+    and source size before 3.3); ``source_hash`` is the 8 bytes of a hash-based pyc.
+    """
+
+    #: The 4 magic bytes as stored.
+    magic: bytes
+    #: The format the pyc is read and written as (usually the magic's own row).
+    format: PycFormat
+    flags: Optional[int] = None
+    mtime: Optional[int] = None
+    source_size: Optional[int] = None
+    source_hash: Optional[bytes] = None
+
+    @property
+    def version(self) -> PythonVersion:
+        """The Python version of the pyc."""
+        return self.format.version
+
+    @property
+    def size(self) -> int:
+        """The header's size in bytes."""
+        return self.format.header_size
+
+    @property
+    def hash_based(self) -> bool:
+        """Whether this is a hash-based pyc (flags bit 0)."""
+        return bool(self.flags and self.flags & FLAG_HASH_BASED)
+
+    @property
+    def check_source(self) -> bool:
+        """Whether a hash-based pyc asks to be checked against its source (flags bit 1)."""
+        return self.hash_based and bool(self.flags and self.flags & FLAG_CHECK_SOURCE)
+
+    def to_bytes(self) -> bytes:
+        """The header's bytes."""
+        if len(self.magic) != 4:
+            raise UnwritableError(f"the magic is 4 bytes, not {len(self.magic)}", path="header.magic")
+        size = self.format.header_size
+        try:
+            if size == 8:
+                return self.magic + _U32.pack(_need(self.mtime, "mtime"))
+            if size == 12:
+                return self.magic + _U32x2.pack(_need(self.mtime, "mtime"), _need(self.source_size, "source_size"))
+            flags = _need(self.flags, "flags")
+            if flags & FLAG_HASH_BASED:
+                digest = self.source_hash
+                if digest is None or len(digest) != 8:
+                    raise UnwritableError("a hash-based pyc needs an 8-byte source_hash", path="header.source_hash")
+                return self.magic + _U32.pack(flags) + digest
+            return self.magic + _U32.pack(flags) + _U32x2.pack(
+                _need(self.mtime, "mtime"), _need(self.source_size, "source_size")
+            )
+        except struct.error as e:
+            raise UnwritableError(f"a header field does not fit 32 unsigned bits: {e}", path="header") from None
+
+
+def _need(value: Optional[int], name: str) -> int:
+    if value is None:
+        raise UnwritableError(f"this header layout needs {name}", path="header." + name)
+    return value
+
+
+def read_header_bytes(data: bytes, fmt: Optional[PycFormat] = None) -> PycHeader:
+    """Parse the header at the start of ``data`` (the magic picks the format unless
+    ``fmt`` is given)."""
+    if len(data) < 4:
+        raise TruncatedError(f"a pyc starts with 4 magic bytes; only {len(data)} given", offset=0)
+    magic = bytes(data[:4])
+    if fmt is None:
+        fmt = format_for_magic(magic)
+    size = fmt.header_size
+    if len(data) < size:
+        raise TruncatedError(
+            f"the {fmt.version} header is {size} bytes; the data has {len(data)}", offset=len(data), version=str(fmt.version)
+        )
+    if size == 8:
+        return PycHeader(magic, fmt, mtime=_U32.unpack_from(data, 4)[0])
+    if size == 12:
+        mtime, source_size = _U32x2.unpack_from(data, 4)
+        return PycHeader(magic, fmt, mtime=mtime, source_size=source_size)
+    flags = _U32.unpack_from(data, 4)[0]
+    if flags & FLAG_HASH_BASED:
+        return PycHeader(magic, fmt, flags=flags, source_hash=bytes(data[8:16]))
+    mtime, source_size = _U32x2.unpack_from(data, 8)
+    return PycHeader(magic, fmt, flags=flags, mtime=mtime, source_size=source_size)

@@ -1,0 +1,616 @@
+"""The marshal reader: bytes of any version into the typed model.
+
+One reader for every version: the version's :class:`~pycfile.PycFormat` decides which
+type codes exist (``_type_table``), the code-object layout and the nesting limit.  The
+reader mirrors :mod:`pycfile._writer`.
+
+Robustness: every length is checked against the bytes left before anything is
+allocated, nesting is bounded by the version's limit (and the Python recursion limit is
+raised for the duration of a read so that limit, not Python's, decides), and work is
+linear in the input size.  Every failure is a :class:`~pycfile.BadPycError` carrying the
+offset, the path in the object tree and the version.
+"""
+
+from __future__ import annotations
+
+import struct
+import sys
+from typing import Any, Callable, Dict, List, Optional, Tuple
+
+from ._code import Code, code_class, code_fields
+from ._errors import BadMarshalError, NestingTooDeepError, PycError, TruncatedError
+from ._values import (
+    Bytes,
+    Complex,
+    Float,
+    FrozenDict,
+    FrozenSet,
+    Int,
+    Long,
+    Set,
+    Singleton,
+    Slice,
+    Str,
+    Value,
+)
+from ._values import Dict as DictValue
+from ._values import List as ListValue
+from ._values import Tuple as TupleValue
+from ._versions import PycFormat
+
+__all__ = ["read_value", "readable_codes"]
+
+FLAG_REF = 0x80
+
+_I32 = struct.Struct("<i").unpack_from
+_I64 = struct.Struct("<q").unpack_from
+_I16 = struct.Struct("<h").unpack_from
+
+# Shared, immutable singleton values: index by the type byte (flag included).
+_SINGLETONS: Dict[int, Singleton] = {}
+for _c in "NTFS.":
+    _SINGLETONS[ord(_c)] = Singleton(_c, False)
+    _SINGLETONS[ord(_c) | FLAG_REF] = Singleton(_c, True)
+
+
+def readable_codes(fmt: PycFormat) -> str:
+    """The type codes the reader of ``fmt``'s version accepts (FACTS.md 3.2)."""
+    v = fmt.version
+    major = v.major
+    codes = "0Nil(sc[{" + "f"  # every version
+    if v >= (1, 4):
+        codes += ".x"
+    if v >= (1, 5) and not (3, 4) <= v < (3, 6):
+        codes += "I"
+    if v >= (1, 6):
+        codes += "u"
+    if v >= (2, 2):
+        codes += "TFS"
+    if v >= (2, 5):
+        codes += "gy<>"
+    if major == 2 and v >= (2, 4):
+        codes += "tR"
+    if v >= (3, 4):
+        codes += "traAzZ)"
+    if v >= (3, 14):
+        codes += ":"
+    if v >= (3, 15):
+        codes += "}"
+    if v < (1, 3):
+        codes = codes.replace("c", "C")
+    return "".join(sorted(set(codes)))
+
+
+def _has_refs(fmt: PycFormat) -> bool:
+    return fmt.version >= (3, 4)
+
+
+def _checks_longs(fmt: PycFormat) -> bool:
+    # 2.7 and CPython 3 reject unnormalized longs; older readers and PyPy accept them.
+    return fmt.version >= (2, 7) and fmt.version.implementation == "cpython"
+
+
+_TABLE_CACHE: Dict[Tuple[str, bool, bool], List[str]] = {}
+
+
+def _type_table(fmt: PycFormat) -> List[str]:
+    """For each of the 256 type bytes, the name of its handler ('' = unknown)."""
+    codes = readable_codes(fmt)
+    refs = _has_refs(fmt)
+    key = (codes, refs, fmt.version.major >= 3)
+    table = _TABLE_CACHE.get(key)
+    if table is None:
+        table = [""] * 256
+        for c in codes:
+            table[ord(c)] = c
+            if refs:
+                table[ord(c) | FLAG_REF] = c
+        _TABLE_CACHE[key] = table
+    return table
+
+
+class _Frame:
+    """Raises the recursion limit for the length of a read, so nesting up to the
+    version's marshal limit cannot end in RecursionError."""
+
+    def __init__(self, needed: int) -> None:
+        self.needed = needed
+        self.old = 0
+
+    def __enter__(self) -> None:
+        self.old = sys.getrecursionlimit()
+        if self.old < self.needed:
+            sys.setrecursionlimit(self.needed)
+
+    def __exit__(self, *exc: object) -> None:
+        if sys.getrecursionlimit() != self.old:
+            sys.setrecursionlimit(self.old)
+
+
+def read_value(
+    data: bytes, pos: int, fmt: PycFormat, root: str = "value"
+) -> Tuple[Value, int]:
+    """Read one marshal value at ``data[pos:]``; return it and the offset after it."""
+    version_name = str(fmt.version)
+    try:
+        with _Frame(3 * fmt.max_depth + 200 + _stack_depth()):
+            return _read(data, pos, fmt)
+    except PycError as e:
+        e._prepend_path(root)
+        if e.version is None:
+            e.version = f"{version_name}, magic {fmt.magic_number}"
+        raise
+
+
+def _stack_depth() -> int:
+    frame: Any = sys._getframe()
+    n = 0
+    while frame is not None:
+        n += 1
+        frame = frame.f_back
+    return n
+
+
+def _read(data: bytes, start: int, fmt: PycFormat) -> Tuple[Value, int]:  # noqa: C901
+    end = len(data)
+    pos = start
+    refs: List[Any] = []  # 3.4+ reference table (None = reserved slot)
+    strings: List[Bytes] = []  # 2.4-2.7 interned-string table
+    maxdepth = fmt.max_depth
+    py3 = fmt.version.major >= 3
+    check_longs = _checks_longs(fmt)
+
+    def truncated(what: str, at: int, need: int) -> TruncatedError:
+        return TruncatedError(f"marshal data too short: {what} needs {need} bytes, {end - at} left", offset=at)
+
+    def bad(msg: str, at: int) -> BadMarshalError:
+        return BadMarshalError(f"bad marshal data ({msg})", offset=at)
+
+    def too_deep(at: int) -> NestingTooDeepError:
+        return NestingTooDeepError(f"objects nested deeper than the limit of {maxdepth}", offset=at)
+
+    def size32(what: str, at: int, per_item: int) -> int:
+        """A 32-bit count at pos; checked against the bytes left (each item needs at
+        least ``per_item`` bytes) before the caller allocates anything."""
+        nonlocal pos
+        if pos + 4 > end:
+            raise truncated(f"{what} size", pos, 4)
+        n: int = _I32(data, pos)[0]
+        if n < 0:
+            raise bad(f"{what} size out of range: {n}", at)
+        pos += 4
+        if n * per_item > end - pos:
+            raise truncated(f"{what} of size {n}", at, n * per_item)
+        return n
+
+    def r_object(depth: int) -> Value:
+        nonlocal pos
+        if pos >= end:
+            raise TruncatedError("EOF read where object expected", offset=pos)
+        b = data[pos]
+        pos += 1
+        return handlers[b](b, depth)
+
+    # ---- scalars ------------------------------------------------------------------
+
+    def h_unknown(b: int, depth: int) -> Value:
+        if b & FLAG_REF and not _has_refs(fmt) and handlers[b & 0x7F] is not h_unknown:
+            raise bad(f"type code {b:#04x}: FLAG_REF is not known to {fmt.version}", pos - 1)
+        char = chr(b & 0x7F)
+        shown = repr(char) if char.isprintable() else "non-printing"
+        raise bad(f"unknown type code {b:#04x} ({shown})", pos - 1)
+
+    def h_null(b: int, depth: int) -> Value:
+        raise bad("NULL object where a value is expected", pos - 1)
+
+    def h_int(b: int, depth: int) -> Value:
+        nonlocal pos
+        if pos + 4 > end:
+            raise truncated("int", pos, 4)
+        obj = Int(_I32(data, pos)[0], "i", b > 127)
+        pos += 4
+        if b > 127:
+            refs.append(obj)
+        return obj
+
+    def h_int64(b: int, depth: int) -> Value:
+        nonlocal pos
+        if pos + 8 > end:
+            raise truncated("64-bit int", pos, 8)
+        obj = Int(_I64(data, pos)[0], "I", b > 127)
+        pos += 8
+        if b > 127:
+            refs.append(obj)
+        return obj
+
+    def h_long(b: int, depth: int) -> Value:
+        nonlocal pos
+        at = pos - 1
+        if pos + 4 > end:
+            raise truncated("long size", pos, 4)
+        n = _I32(data, pos)[0]
+        pos += 4
+        size = -n if n < 0 else n
+        if size > 0x7FFFFFFF:
+            raise bad(f"long size out of range: {n}", at)
+        if 2 * size > end - pos:
+            raise truncated(f"long of {size} digits", at, 2 * size)
+        digits = struct.unpack_from(f"<{size}H", data, pos)
+        pos += 2 * size
+        value = 0
+        for d in reversed(digits):
+            if d > 0x7FFF:
+                raise bad("digit out of range in long", at)
+            value = (value << 15) | d
+        canonical = (value.bit_length() + 14) // 15
+        stored: Optional[int] = None
+        if size != canonical or (n < 0 and value == 0):
+            if check_longs:
+                raise bad("unnormalized long data", at)
+            stored = n
+        obj = Long(-value if n < 0 else value, "l", b > 127, stored)
+        if b > 127:
+            refs.append(obj)
+        return obj
+
+    def text_float(what: str) -> bytes:
+        nonlocal pos
+        if pos >= end:
+            raise truncated(what, pos, 1)
+        n = data[pos]
+        pos += 1
+        if pos + n > end:
+            raise truncated(what, pos, n)
+        raw = data[pos : pos + n]
+        try:
+            float(raw.decode("latin-1"))
+        except ValueError:
+            raise bad(f"{what} text {raw!r} is not a number", pos - 1) from None
+        pos += n
+        return raw
+
+    def h_float_text(b: int, depth: int) -> Value:
+        obj = Float(text_float("float"), "f", b > 127)
+        if b > 127:
+            refs.append(obj)
+        return obj
+
+    def h_float(b: int, depth: int) -> Value:
+        nonlocal pos
+        if pos + 8 > end:
+            raise truncated("float", pos, 8)
+        obj = Float(data[pos : pos + 8], "g", b > 127)
+        pos += 8
+        if b > 127:
+            refs.append(obj)
+        return obj
+
+    def h_complex_text(b: int, depth: int) -> Value:
+        real = text_float("complex")
+        obj = Complex(real, text_float("complex"), "x", b > 127)
+        if b > 127:
+            refs.append(obj)
+        return obj
+
+    def h_complex(b: int, depth: int) -> Value:
+        nonlocal pos
+        if pos + 16 > end:
+            raise truncated("complex", pos, 16)
+        obj = Complex(data[pos : pos + 8], data[pos + 8 : pos + 16], "y", b > 127)
+        pos += 16
+        if b > 127:
+            refs.append(obj)
+        return obj
+
+    def h_bytes(b: int, depth: int) -> Value:
+        nonlocal pos
+        n = size32("string" if not py3 else "bytes object", pos - 1, 1)
+        obj = Bytes(data[pos : pos + n], "s", b > 127)
+        pos += n
+        if b > 127:
+            refs.append(obj)
+        return obj
+
+    def h_interned2(b: int, depth: int) -> Value:
+        nonlocal pos
+        n = size32("string", pos - 1, 1)
+        obj = Bytes(data[pos : pos + n], "t", False)
+        pos += n
+        strings.append(obj)
+        return obj
+
+    def h_stringref(b: int, depth: int) -> Value:
+        nonlocal pos
+        if pos + 4 > end:
+            raise truncated("string ref", pos, 4)
+        i: int = _I32(data, pos)[0]
+        if not 0 <= i < len(strings):
+            raise bad(f"string ref out of range: {i} with {len(strings)} interned strings", pos - 1)
+        pos += 4
+        return strings[i]
+
+    def h_unicode(b: int, depth: int) -> Value:
+        nonlocal pos
+        at = pos - 1
+        n = size32("string", at, 1)
+        try:
+            text = data[pos : pos + n].decode("utf-8", "surrogatepass")
+        except UnicodeDecodeError as e:
+            raise bad(f"invalid UTF-8 in string: {e.reason} at byte {e.start}", pos + e.start) from None
+        obj = Str(text, chr(b & 0x7F), b > 127)
+        pos += n
+        if b > 127:
+            refs.append(obj)
+        return obj
+
+    def h_ascii(b: int, depth: int) -> Value:
+        nonlocal pos
+        n = size32("string", pos - 1, 1)
+        obj = Str(data[pos : pos + n].decode("latin-1"), chr(b & 0x7F), b > 127)
+        pos += n
+        if b > 127:
+            refs.append(obj)
+        return obj
+
+    def h_short_ascii(b: int, depth: int) -> Value:
+        nonlocal pos
+        if pos >= end:
+            raise truncated("string size", pos, 1)
+        n = data[pos]
+        pos += 1
+        if pos + n > end:
+            raise truncated(f"string of size {n}", pos - 2, n)
+        obj = Str(data[pos : pos + n].decode("latin-1"), chr(b & 0x7F), b > 127)
+        pos += n
+        if b > 127:
+            refs.append(obj)
+        return obj
+
+    def h_ref(b: int, depth: int) -> Value:
+        nonlocal pos
+        if pos + 4 > end:
+            raise truncated("ref", pos, 4)
+        i = _I32(data, pos)[0]
+        if not 0 <= i < len(refs) or refs[i] is None:
+            raise bad(f"invalid reference {i} ({len(refs)} objects flagged so far)", pos - 1)
+        pos += 4
+        found: Value = refs[i]
+        return found
+
+    # ---- containers ---------------------------------------------------------------
+
+    def read_items(n: int, depth: int) -> List[Value]:
+        nonlocal pos
+        if n and depth >= maxdepth:
+            raise too_deep(pos)
+        depth += 1
+        items: List[Value] = []
+        append = items.append
+        i = 0
+        try:
+            for i in range(n):
+                if pos >= end:
+                    raise TruncatedError("EOF read where object expected", offset=pos)
+                c = data[pos]
+                pos += 1
+                append(handlers[c](c, depth))
+        except PycError as e:
+            e._prepend_path(f"[{i}]")
+            raise
+        return items
+
+    def h_tuple(b: int, depth: int) -> Value:
+        obj = TupleValue([], "(", b > 127)
+        if b > 127:
+            refs.append(obj)
+        obj.items = read_items(size32("tuple", pos - 1, 1), depth)
+        return obj
+
+    def h_small_tuple(b: int, depth: int) -> Value:
+        nonlocal pos
+        if pos >= end:
+            raise truncated("tuple size", pos, 1)
+        n = data[pos]
+        pos += 1
+        obj = TupleValue([], ")", b > 127)
+        if b > 127:
+            refs.append(obj)
+        obj.items = read_items(n, depth)
+        return obj
+
+    def h_list(b: int, depth: int) -> Value:
+        obj = ListValue([], "[", b > 127)
+        if b > 127:
+            refs.append(obj)
+        obj.items = read_items(size32("list", pos - 1, 1), depth)
+        return obj
+
+    def h_set(b: int, depth: int) -> Value:
+        obj = Set([], "<", b > 127)
+        if b > 127:
+            refs.append(obj)
+        obj.items = read_items(size32("set", pos - 1, 1), depth)
+        return obj
+
+    def h_frozenset(b: int, depth: int) -> Value:
+        at = pos - 1
+        slot = len(refs)
+        if b > 127:
+            refs.append(None)
+        obj = FrozenSet(read_items(size32("set", at, 1), depth), ">", b > 127)
+        if b > 127:
+            refs[slot] = obj
+        return obj
+
+    def read_pairs(depth: int, what: str) -> List[Tuple[Value, Value]]:
+        nonlocal pos
+        if depth >= maxdepth:
+            raise too_deep(pos)
+        depth += 1
+        pairs: List[Tuple[Value, Value]] = []
+        i = 0
+        part = "key"
+        try:
+            while True:
+                if pos >= end:
+                    raise TruncatedError("EOF read where object expected", offset=pos)
+                c = data[pos]
+                pos += 1
+                if c & 0x7F == 0x30:  # '0' ends the dict
+                    return pairs
+                part = "key"
+                key = handlers[c](c, depth)
+                if pos >= end:
+                    raise TruncatedError("EOF read where object expected", offset=pos)
+                c = data[pos]
+                if c & 0x7F == 0x30:
+                    raise bad(f"{what} key without a value", pos)
+                pos += 1
+                part = "value"
+                pairs.append((key, handlers[c](c, depth)))
+                i += 1
+        except PycError as e:
+            e._prepend_path(f"[{i}].{part}")
+            raise
+
+    def h_dict(b: int, depth: int) -> Value:
+        obj = DictValue([], "{", b > 127)
+        if b > 127:
+            refs.append(obj)
+        obj.items = read_pairs(depth, "dict")
+        return obj
+
+    def h_frozendict(b: int, depth: int) -> Value:
+        slot = len(refs)
+        if b > 127:
+            refs.append(None)
+        obj = FrozenDict(read_pairs(depth, "frozendict"), "}", b > 127)
+        if b > 127:
+            refs[slot] = obj
+        return obj
+
+    def h_slice(b: int, depth: int) -> Value:
+        slot = len(refs)
+        if b > 127:
+            refs.append(None)
+        start, stop, step = read_fields(("start", "stop", "step"), depth)
+        obj = Slice(start, stop, step, ":", b > 127)
+        if b > 127:
+            refs[slot] = obj
+        return obj
+
+    def read_fields(names: Tuple[str, ...], depth: int) -> List[Value]:
+        nonlocal pos
+        if depth >= maxdepth:
+            raise too_deep(pos)
+        depth += 1
+        values: List[Value] = []
+        name = names[0]
+        try:
+            for name in names:
+                if pos >= end:
+                    raise TruncatedError("EOF read where object expected", offset=pos)
+                c = data[pos]
+                pos += 1
+                values.append(handlers[c](c, depth))
+        except PycError as e:
+            e._prepend_path(name)
+            raise
+        return values
+
+    # ---- code objects -------------------------------------------------------------
+
+    layout = fmt.code_layout
+    code_cls = code_class(layout) if layout is not None else None
+    steps: List[Tuple[str, Optional[struct.Struct], int]] = []
+    if code_cls is not None:
+        # Group consecutive int fields into one struct read.
+        int_char = "h" if code_cls.int_size == 2 else "i"
+        for name, is_int in code_fields(code_cls):
+            if is_int and steps and steps[-1][1] is not None:
+                prev_name, prev_struct, count = steps[-1]
+                assert prev_struct is not None
+                steps[-1] = (prev_name + "," + name, struct.Struct("<" + int_char * (count + 1)), count + 1)
+            elif is_int:
+                steps.append((name, struct.Struct("<" + int_char), 1))
+            else:
+                steps.append((name, None, 0))
+
+    def h_code(b: int, depth: int) -> Value:
+        nonlocal pos
+        at = pos - 1
+        if code_cls is None:
+            raise bad(f"the code-object layout of magic {fmt.magic_number} ({fmt.label}) is not known", at)
+        if depth >= maxdepth:
+            raise too_deep(pos)
+        depth += 1
+        slot = len(refs)
+        if b > 127:
+            refs.append(None)
+        values: List[Any] = []
+        name = ""
+        try:
+            for name, st, count in steps:
+                if st is None:
+                    if pos >= end:
+                        raise TruncatedError("EOF read where object expected", offset=pos)
+                    c = data[pos]
+                    pos += 1
+                    values.append(handlers[c](c, depth))
+                else:
+                    if pos + st.size > end:
+                        raise truncated("code object field " + name.split(",")[0], pos, st.size)
+                    values.extend(st.unpack_from(data, pos))
+                    pos += st.size
+        except PycError as e:
+            e._prepend_path(name)
+            raise
+        obj: Code = code_cls(*values, flag_ref=b > 127)  # type: ignore[call-arg]
+        if b > 127:
+            refs[slot] = obj
+        return obj
+
+    def singleton(value: Singleton) -> Callable[[int, int], Value]:
+        def h(b: int, depth: int) -> Value:
+            return value
+
+        return h
+
+    by_name: Dict[str, Callable[[int, int], Value]] = {
+        "": h_unknown,
+        "0": h_null,
+        "i": h_int,
+        "I": h_int64,
+        "l": h_long,
+        "f": h_float_text,
+        "g": h_float,
+        "x": h_complex_text,
+        "y": h_complex,
+        "s": h_bytes,
+        "t": h_unicode if py3 else h_interned2,
+        "R": h_stringref,
+        "u": h_unicode,
+        "a": h_ascii,
+        "A": h_ascii,
+        "z": h_short_ascii,
+        "Z": h_short_ascii,
+        "r": h_ref,
+        "(": h_tuple,
+        ")": h_small_tuple,
+        "[": h_list,
+        "{": h_dict,
+        "<": h_set,
+        ">": h_frozenset,
+        ":": h_slice,
+        "}": h_frozendict,
+        "c": h_code,
+        "C": h_code,
+    }
+    for c in "NTFS.":
+        by_name[c] = singleton(_SINGLETONS[ord(c)])
+        by_name[c + "!"] = singleton(_SINGLETONS[ord(c) | FLAG_REF])
+    table = _type_table(fmt)
+    handlers = [by_name[name + ("!" if i > 127 and name in "NTFS." and name else "")] for i, name in enumerate(table)]
+
+    value = r_object(1)
+    return value, pos

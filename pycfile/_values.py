@@ -1,0 +1,237 @@
+"""Typed classes for every marshal value.
+
+Each class keeps what a byte-exact write needs: ``code`` is the type code character as
+stored (without the FLAG_REF bit), ``flag_ref`` is that bit.  A value reached through a
+reference (``r`` in 3.4+, ``R`` in 2.4-2.7) is the *same object* as its first occurrence,
+so sharing in the model is sharing in the stream.  Floats keep their raw bytes (8 IEEE
+bytes for ``g``/``y``, the text for ``f``/``x``), so NaN payloads, -0.0 and odd spellings
+survive, and equality of floats is equality of their bytes (NaN equals NaN).
+
+The classes are mutable (edit them in place or with :func:`attrs.evolve`) except
+:class:`Singleton`, whose instances the reader shares.  Don't subclass them: the writer
+dispatches on the exact class.
+"""
+
+from __future__ import annotations
+
+import struct
+from typing import TYPE_CHECKING, Any, Optional, Union
+
+import attrs
+
+if TYPE_CHECKING:
+    from ._code import Code
+
+__all__ = [
+    "Bytes",
+    "Complex",
+    "Dict",
+    "Float",
+    "FrozenDict",
+    "FrozenSet",
+    "Int",
+    "List",
+    "Long",
+    "Set",
+    "Singleton",
+    "Slice",
+    "Str",
+    "Tuple",
+    "Value",
+]
+
+_SINGLETON_VALUES = {"N": None, "T": True, "F": False, "S": StopIteration, ".": Ellipsis}
+
+
+@attrs.frozen
+class Singleton:
+    """``None`` (``N``), ``True`` (``T``), ``False`` (``F``), ``StopIteration`` (``S``)
+    or ``Ellipsis`` (``.``).  Readers ignore FLAG_REF on these; it is kept for output."""
+
+    code: str
+    flag_ref: bool = False
+
+    @property
+    def value(self) -> Any:
+        """The Python object this stands for."""
+        return _SINGLETON_VALUES[self.code]
+
+
+@attrs.define
+class Int:
+    """An int stored in 32 bits (``i``) or 64 bits (``I``, written by 2.x and 3.0-3.2)."""
+
+    value: int
+    code: str = "i"
+    flag_ref: bool = False
+
+
+@attrs.define
+class Long:
+    """An int stored as 15-bit digits (``l``).
+
+    ``size`` is the stored signed digit count when it is not the minimal one (a zero top
+    digit, or a negative count for zero: readers before 2.7 and PyPy accept those);
+    ``None`` means the canonical count.
+    """
+
+    value: int
+    code: str = "l"
+    flag_ref: bool = False
+    size: Optional[int] = None
+
+
+_PACK_D = struct.Struct("<d")
+
+
+def _float_of(raw: bytes, text: bool) -> float:
+    if text:
+        return float(raw.decode("latin-1"))
+    value: float = _PACK_D.unpack(raw)[0]
+    return value
+
+
+@attrs.define
+class Float:
+    """A float: ``raw`` is 8 little-endian IEEE bytes (``g``) or ASCII text (``f``)."""
+
+    raw: bytes
+    code: str = "g"
+    flag_ref: bool = False
+
+    @property
+    def value(self) -> float:
+        """The float this stands for."""
+        return _float_of(self.raw, self.code == "f")
+
+    @classmethod
+    def binary(cls, value: float, *, flag_ref: bool = False) -> "Float":
+        """A ``g`` float holding exactly ``value``."""
+        return cls(_PACK_D.pack(value), "g", flag_ref)
+
+
+@attrs.define
+class Complex:
+    """A complex: ``real``/``imag`` are raw parts, 8 IEEE bytes (``y``) or text (``x``)."""
+
+    real: bytes
+    imag: bytes
+    code: str = "y"
+    flag_ref: bool = False
+
+    @property
+    def value(self) -> complex:
+        """The complex this stands for."""
+        text = self.code == "x"
+        return complex(_float_of(self.real, text), _float_of(self.imag, text))
+
+    @classmethod
+    def binary(cls, value: complex, *, flag_ref: bool = False) -> "Complex":
+        """A ``y`` complex holding exactly ``value``."""
+        return cls(_PACK_D.pack(value.real), _PACK_D.pack(value.imag), "y", flag_ref)
+
+
+@attrs.define
+class Bytes:
+    """An 8-bit string: 3.x ``bytes`` (``s``), or a 2.x ``str`` (``s``, interned ``t``)."""
+
+    value: bytes
+    code: str = "s"
+    flag_ref: bool = False
+
+
+@attrs.define
+class Str:
+    """A text string: ``u``/``t`` (UTF-8) or ``a``/``A``/``z``/``Z`` (Latin-1 bytes).
+
+    ``t``, ``A`` and ``Z`` mark a string the writer had interned (in 3.4+; in 2.x ``t``
+    is an interned 8-bit string and is a :class:`Bytes`).
+    """
+
+    value: str
+    code: str = "u"
+    flag_ref: bool = False
+
+
+@attrs.define
+class Tuple:
+    """A tuple: ``(`` (32-bit count) or ``)`` (8-bit count, 3.4+)."""
+
+    items: list[Value]
+    code: str = "("
+    flag_ref: bool = False
+
+
+@attrs.define
+class List:
+    """A list (``[``)."""
+
+    items: list[Value]
+    code: str = "["
+    flag_ref: bool = False
+
+
+@attrs.define
+class Dict:
+    """A dict (``{``): the stored (key, value) pairs, in order, duplicates kept."""
+
+    items: list[tuple[Value, Value]]
+    code: str = "{"
+    flag_ref: bool = False
+
+
+@attrs.define
+class Set:
+    """A set (``<``): items in their stored order."""
+
+    items: list[Value]
+    code: str = "<"
+    flag_ref: bool = False
+
+
+@attrs.define
+class FrozenSet:
+    """A frozenset (``>``): items in their stored order (it decides the bytes)."""
+
+    items: list[Value]
+    code: str = ">"
+    flag_ref: bool = False
+
+
+@attrs.define
+class Slice:
+    """A slice constant (``:``, 3.14+)."""
+
+    start: Value
+    stop: Value
+    step: Value
+    code: str = ":"
+    flag_ref: bool = False
+
+
+@attrs.define
+class FrozenDict:
+    """A frozendict constant (``}``, 3.15+): stored (key, value) pairs in order."""
+
+    items: list[tuple[Value, Value]]
+    code: str = "}"
+    flag_ref: bool = False
+
+
+Value = Union[
+    Singleton,
+    Int,
+    Long,
+    Float,
+    Complex,
+    Bytes,
+    Str,
+    Tuple,
+    List,
+    Dict,
+    Set,
+    FrozenSet,
+    Slice,
+    FrozenDict,
+    "Code",
+]

@@ -1,0 +1,375 @@
+"""The marshal writer: the typed model back into bytes of its version.
+
+It mirrors :mod:`pycfile._reader`.  Nothing is re-derived: each value is written with
+its own type code and FLAG_REF bit, reference indices are recomputed as the pre-order
+position among flagged objects, and an object met a second time (by identity) is
+written as a reference -- ``r`` in 3.4+, ``R`` for 2.x interned strings -- exactly as
+the reader resolved it.  A model that cannot be written in its version (a type code
+the version does not have, a value out of range, a reference into an object that is
+still being written) raises :class:`~pycfile.UnwritableError` with the path.
+"""
+
+from __future__ import annotations
+
+import struct
+import sys
+from typing import Any, Callable, Dict, FrozenSet, List, Set, Type
+
+from ._code import Code, code_class, code_fields
+from ._errors import PycError, UnwritableError
+from ._reader import FLAG_REF, readable_codes
+from ._values import (
+    Bytes,
+    Complex,
+    Float,
+    FrozenDict,
+    Int,
+    Long,
+    Singleton,
+    Slice,
+    Str,
+    Value,
+)
+from ._values import Dict as DictValue
+from ._values import FrozenSet as FrozenSetValue
+from ._values import List as ListValue
+from ._values import Set as SetValue
+from ._values import Tuple as TupleValue
+from ._versions import PycFormat
+
+__all__ = ["write_value"]
+
+_P32 = struct.Struct("<i").pack
+_P64 = struct.Struct("<q").pack
+
+
+def _allowed_codes(fmt: PycFormat) -> Dict[type, FrozenSet[str]]:
+    py3 = fmt.version.major >= 3
+    readable = set(readable_codes(fmt))
+    by_class: Dict[type, str] = {
+        Singleton: "NTFS.",
+        Int: "iI",
+        Long: "l",
+        Float: "fg",
+        Complex: "xy",
+        Bytes: "s" if py3 else "st",
+        Str: "utaAzZ" if py3 else "u",
+        TupleValue: "()",
+        ListValue: "[",
+        DictValue: "{",
+        SetValue: "<",
+        FrozenSetValue: ">",
+        Slice: ":",
+        FrozenDict: "}",
+    }
+    return {cls: frozenset(c for c in codes if c in readable) for cls, codes in by_class.items()}
+
+
+_ALLOWED_CACHE: Dict[PycFormat, Dict[type, FrozenSet[str]]] = {}
+
+
+def write_value(value: Value, fmt: PycFormat, root: str = "value") -> bytes:
+    """The marshal bytes of ``value`` in ``fmt``'s version."""
+    try:
+        needed = 3 * fmt.max_depth + 200
+        old = sys.getrecursionlimit()
+        if old < needed:
+            sys.setrecursionlimit(needed)
+        try:
+            return _write(value, fmt)
+        finally:
+            if sys.getrecursionlimit() != old:
+                sys.setrecursionlimit(old)
+    except PycError as e:
+        e._prepend_path(root)
+        if e.version is None:
+            e.version = f"{fmt.version}, magic {fmt.magic_number}"
+        raise
+
+
+def _write(value: Value, fmt: PycFormat) -> bytes:  # noqa: C901
+    out = bytearray()
+    append = out.append
+    has_refs = fmt.version >= (3, 4)
+    py3 = fmt.version.major >= 3
+    maxdepth = fmt.max_depth
+    allowed = _ALLOWED_CACHE.get(fmt)
+    if allowed is None:
+        allowed = _ALLOWED_CACHE[fmt] = _allowed_codes(fmt)
+    refs: Dict[int, int] = {}  # id(object) -> reference index (3.4+)
+    pending: Set[int] = set()  # indices of reserved slots still being written
+    strings: Dict[int, int] = {}  # id(Bytes 't') -> string-table index (2.x)
+
+    def fail(msg: str) -> UnwritableError:
+        return UnwritableError(msg, offset=len(out))
+
+    def check_code(v: Any, cls: type) -> int:
+        code = v.code
+        if code not in allowed[cls]:
+            raise fail(f"type code {code!r} cannot hold a {cls.__name__} in {fmt.version}")
+        if v.flag_ref:
+            if not has_refs:
+                raise fail(f"FLAG_REF needs marshal version 3 (Python 3.4+), not {fmt.version}")
+            return ord(code) | FLAG_REF
+        return ord(code)
+
+    def w(v: Value, depth: int) -> None:
+        cls = type(v)
+        if cls is Singleton:
+            append(check_code(v, Singleton))
+            return
+        writer = writers.get(cls)
+        if writer is None:
+            if not isinstance(v, Code):
+                raise fail(f"{cls.__name__} is not a marshal value")
+            writer = w_code  # a code class of another layout: w_code says so
+        if has_refs:
+            idx = refs.get(id(v))
+            if idx is not None:
+                if idx in pending:
+                    raise fail(f"reference to a {cls.__name__} that is still being written (its slot is reserved)")
+                append(0x72)
+                out.extend(_P32(idx))
+                return
+            if v.flag_ref:
+                refs[id(v)] = len(refs)
+        writer(v, depth)
+
+    def w_int(v: Int, depth: int) -> None:
+        b = check_code(v, Int)
+        n = v.value
+        if b & 0x7F == 0x69:
+            if not -0x80000000 <= n <= 0x7FFFFFFF:
+                raise fail(f"{n} does not fit the 32 bits of type code 'i'")
+            append(b)
+            out.extend(_P32(n))
+        else:
+            if not -0x8000000000000000 <= n <= 0x7FFFFFFFFFFFFFFF:
+                raise fail(f"{n} does not fit the 64 bits of type code 'I'")
+            append(b)
+            out.extend(_P64(n))
+
+    def w_long(v: Long, depth: int) -> None:
+        append(check_code(v, Long))
+        n = v.value
+        mag = -n if n < 0 else n
+        digits = []
+        while mag:
+            digits.append(mag & 0x7FFF)
+            mag >>= 15
+        size = len(digits)
+        if v.size is not None:
+            stored = -v.size if v.size < 0 else v.size
+            if stored < size or (n > 0 and v.size < 0) or (n < 0 and v.size > 0) or stored > 0x7FFFFFFF:
+                raise fail(f"Long.size {v.size} cannot hold {n}")
+            digits.extend([0] * (stored - size))
+            out.extend(_P32(v.size))
+        else:
+            out.extend(_P32(-size if n < 0 else size))
+        out.extend(struct.pack(f"<{len(digits)}H", *digits))
+
+    def text_float(raw: bytes, what: str) -> None:
+        if len(raw) > 255:
+            raise fail(f"{what} text is {len(raw)} bytes; at most 255 fit")
+        append(len(raw))
+        out.extend(raw)
+
+    def w_float(v: Float, depth: int) -> None:
+        b = check_code(v, Float)
+        append(b)
+        if b & 0x7F == 0x67:
+            if len(v.raw) != 8:
+                raise fail(f"a 'g' float is 8 bytes, not {len(v.raw)}")
+            out.extend(v.raw)
+        else:
+            text_float(v.raw, "float")
+
+    def w_complex(v: Complex, depth: int) -> None:
+        b = check_code(v, Complex)
+        append(b)
+        if b & 0x7F == 0x79:
+            if len(v.real) != 8 or len(v.imag) != 8:
+                raise fail("a 'y' complex has two 8-byte parts")
+            out.extend(v.real)
+            out.extend(v.imag)
+        else:
+            text_float(v.real, "complex")
+            text_float(v.imag, "complex")
+
+    def w_bytes(v: Bytes, depth: int) -> None:
+        b = check_code(v, Bytes)
+        if b == 0x74:  # 2.x interned string: 't' the first time, then 'R'
+            idx = strings.get(id(v))
+            if idx is not None:
+                append(0x52)
+                out.extend(_P32(idx))
+                return
+            strings[id(v)] = len(strings)
+        data = v.value
+        append(b)
+        out.extend(_P32(len(data)))
+        out.extend(data)
+
+    def w_str(v: Str, depth: int) -> None:
+        b = check_code(v, Str)
+        code = b & 0x7F
+        try:
+            if code == 0x75 or code == 0x74:
+                data = v.value.encode("utf-8", "surrogatepass")
+            else:
+                data = v.value.encode("latin-1")
+        except UnicodeEncodeError as e:
+            raise fail(f"type code {chr(code)!r} cannot hold {v.value[e.start:e.end]!r}: {e.reason}") from None
+        append(b)
+        if code == 0x7A or code == 0x5A:
+            if len(data) > 255:
+                raise fail(f"type code {chr(code)!r} holds at most 255 characters, not {len(data)}")
+            append(len(data))
+        else:
+            out.extend(_P32(len(data)))
+        out.extend(data)
+
+    def items(seq: List[Value], depth: int) -> None:
+        if seq and depth >= maxdepth:
+            raise fail(f"object too deeply nested to marshal (limit {maxdepth})")
+        depth += 1
+        i = 0
+        try:
+            for i, item in enumerate(seq):
+                w(item, depth)
+        except PycError as e:
+            e._prepend_path(f"[{i}]")
+            raise
+
+    def w_tuple(v: TupleValue, depth: int) -> None:
+        b = check_code(v, TupleValue)
+        append(b)
+        n = len(v.items)
+        if b & 0x7F == 0x29:
+            if n > 255:
+                raise fail(f"type code ')' holds at most 255 items, not {n}")
+            append(n)
+        else:
+            out.extend(_P32(n))
+        items(v.items, depth)
+
+    def sequence(cls: type) -> Callable[[Any, int], None]:
+        def w_seq(v: Any, depth: int) -> None:
+            append(check_code(v, cls))
+            out.extend(_P32(len(v.items)))
+            items(v.items, depth)
+
+        return w_seq
+
+    def reserved(v: Any, body: Callable[[], None]) -> None:
+        idx = refs.get(id(v)) if v.flag_ref else None
+        if idx is not None:
+            pending.add(idx)
+        body()
+        if idx is not None:
+            pending.discard(idx)
+
+    def w_frozenset(v: FrozenSetValue, depth: int) -> None:
+        append(check_code(v, FrozenSetValue))
+        out.extend(_P32(len(v.items)))
+        reserved(v, lambda: items(v.items, depth))
+
+    def pairs(seq: List[Any], depth: int) -> None:
+        if depth >= maxdepth:
+            raise fail(f"object too deeply nested to marshal (limit {maxdepth})")
+        depth += 1
+        i = 0
+        part = "key"
+        try:
+            for i, (key, val) in enumerate(seq):
+                part = "key"
+                w(key, depth)
+                part = "value"
+                w(val, depth)
+        except PycError as e:
+            e._prepend_path(f"[{i}].{part}")
+            raise
+        except (TypeError, ValueError):
+            raise fail(f"dict item {i} is not a (key, value) pair") from None
+        append(0x30)
+
+    def w_dict(v: DictValue, depth: int) -> None:
+        append(check_code(v, DictValue))
+        pairs(v.items, depth)
+
+    def w_frozendict(v: FrozenDict, depth: int) -> None:
+        append(check_code(v, FrozenDict))
+        reserved(v, lambda: pairs(v.items, depth))
+
+    def fields(named: List[Any], depth: int) -> None:
+        if depth >= maxdepth:
+            raise fail(f"object too deeply nested to marshal (limit {maxdepth})")
+        depth += 1
+        name = ""
+        try:
+            for name, val in named:
+                w(val, depth)
+        except PycError as e:
+            e._prepend_path(name)
+            raise
+
+    def w_slice(v: Slice, depth: int) -> None:
+        append(check_code(v, Slice))
+        reserved(v, lambda: fields([("start", v.start), ("stop", v.stop), ("step", v.step)], depth))
+
+    layout = fmt.code_layout
+    expected_code: Type[Code] | None = code_class(layout) if layout is not None else None
+    int_fmt = struct.Struct("<h" if expected_code is not None and expected_code.int_size == 2 else "<i")
+    int_limit = 1 << (8 * int_fmt.size - 1)
+    field_list = code_fields(expected_code) if expected_code is not None else ()
+
+    def w_code(v: Any, depth: int) -> None:
+        if type(v) is not expected_code:
+            want = expected_code.__name__ if expected_code else "no known layout"
+            raise fail(f"{type(v).__name__} cannot be written in {fmt.version} ({fmt.label}): its layout is {want}")
+        b = ord(v.type_code)
+        if v.flag_ref:
+            if not has_refs:
+                raise fail(f"FLAG_REF needs marshal version 3 (Python 3.4+), not {fmt.version}")
+            b |= FLAG_REF
+        append(b)
+        if depth >= maxdepth:
+            raise fail(f"object too deeply nested to marshal (limit {maxdepth})")
+
+        def body() -> None:
+            name = ""
+            try:
+                for name, is_int in field_list:
+                    val = getattr(v, name)
+                    if is_int:
+                        if type(val) is not int or not -int_limit <= val < int_limit:
+                            raise fail(f"{name} must be an int that fits {8 * int_fmt.size} bits, not {val!r}")
+                        out.extend(int_fmt.pack(val))
+                    else:
+                        w(val, depth + 1)
+            except PycError as e:
+                e._prepend_path(name)
+                raise
+
+        reserved(v, body)
+
+    writers: Dict[type, Callable[[Any, int], None]] = {  # by exact class
+        Int: w_int,
+        Long: w_long,
+        Float: w_float,
+        Complex: w_complex,
+        Bytes: w_bytes,
+        Str: w_str,
+        TupleValue: w_tuple,
+        ListValue: sequence(ListValue),
+        SetValue: sequence(SetValue),
+        FrozenSetValue: w_frozenset,
+        DictValue: w_dict,
+        FrozenDict: w_frozendict,
+        Slice: w_slice,
+    }
+    if expected_code is not None:
+        writers[expected_code] = w_code
+
+    w(value, 1)
+    return bytes(out)

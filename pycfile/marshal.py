@@ -1,0 +1,52 @@
+"""Bare marshal streams (no pyc header), for any version.
+
+>>> import pycfile
+>>> value = pycfile.marshal.loads(b"\\xe9\\x07\\x00\\x00\\x00", version=(3, 12))
+>>> value
+Int(value=7, code='i', flag_ref=True)
+>>> pycfile.marshal.dumps(value, version=(3, 12))
+b'\\xe9\\x07\\x00\\x00\\x00'
+"""
+
+from __future__ import annotations
+
+from typing import Tuple, Union
+
+from ._errors import BadMarshalError
+from ._reader import read_value
+from ._values import Value
+from ._versions import PycFormat, VersionLike, format_for_version
+from ._writer import write_value
+
+__all__ = ["dumps", "loads", "loads_prefix"]
+
+
+def _format(version: Union[VersionLike, PycFormat]) -> PycFormat:
+    return version if isinstance(version, PycFormat) else format_for_version(version)
+
+
+def loads(data: bytes, *, version: Union[VersionLike, PycFormat]) -> Value:
+    """Read the one marshal value that ``data`` holds, as ``version`` wrote it.
+
+    Bytes after the value are an error (use :func:`loads_prefix` to allow them), so
+    that ``dumps(loads(data)) == data`` always holds.
+    """
+    fmt = _format(version)
+    data = bytes(data)
+    value, end = read_value(data, 0, fmt)
+    if end != len(data):
+        raise BadMarshalError(
+            f"{len(data) - end} bytes after the marshalled value", offset=end, version=str(fmt.version)
+        )
+    return value
+
+
+def loads_prefix(data: bytes, *, version: Union[VersionLike, PycFormat], offset: int = 0) -> Tuple[Value, int]:
+    """Read one marshal value at ``data[offset:]``; return it and the offset after it
+    (like CPython's ``marshal.loads``, which ignores what follows)."""
+    return read_value(bytes(data), offset, _format(version))
+
+
+def dumps(value: Value, *, version: Union[VersionLike, PycFormat]) -> bytes:
+    """The marshal bytes of a model value, as ``version`` stores it."""
+    return write_value(value, _format(version))
