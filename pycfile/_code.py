@@ -363,5 +363,5 @@ def code_class(layout: CodeLayout) -> Type[Code]:
 def code_fields(cls: Type[Code]) -> Tuple[Tuple[str, bool], ...]:
     """``(name, is_int)`` for each marshalled field of a code class, in stream order."""
     fields: Tuple[attrs.Attribute[Any], ...] = attrs.fields(cls)  # type: ignore[arg-type]
-    return tuple((f.name, f.type == "int") for f in fields if f.name != "flag_ref")
+    return tuple((f.name, f.type in ("int", int)) for f in fields if f.name != "flag_ref")
 

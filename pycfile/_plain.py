@@ -12,6 +12,7 @@ import string
 from typing import Any, Dict, Set, Union
 
 from ._code import Code
+from ._deep import call_with_deep_stack
 from ._values import (
     Bytes,
     Complex,
@@ -90,7 +91,12 @@ def to_python(value: Value) -> Any:
         memo[key] = result
         return result
 
-    return conv(value)
+    try:
+        return conv(value)
+    except RecursionError:  # deeper than the caller's stack allows: redo on a big one
+        memo.clear()
+        building.clear()
+        return call_with_deep_stack(conv, value)
 
 
 class _frozendict(Dict[Any, Any]):

@@ -14,10 +14,10 @@ offset, the path in the object tree and the version.
 from __future__ import annotations
 
 import struct
-import sys
 from typing import Any, Callable, Dict, List, Optional, Tuple
 
 from ._code import Code, code_class, code_fields
+from ._deep import SHALLOW_DEPTH, TooDeepForThisStack, call_with_deep_stack
 from ._errors import BadMarshalError, NestingTooDeepError, PycError, TruncatedError
 from ._values import (
     Bytes,
@@ -109,49 +109,23 @@ def _type_table(fmt: PycFormat) -> List[str]:
     return table
 
 
-class _Frame:
-    """Raises the recursion limit for the length of a read, so nesting up to the
-    version's marshal limit cannot end in RecursionError."""
-
-    def __init__(self, needed: int) -> None:
-        self.needed = needed
-        self.old = 0
-
-    def __enter__(self) -> None:
-        self.old = sys.getrecursionlimit()
-        if self.old < self.needed:
-            sys.setrecursionlimit(self.needed)
-
-    def __exit__(self, *exc: object) -> None:
-        if sys.getrecursionlimit() != self.old:
-            sys.setrecursionlimit(self.old)
-
-
 def read_value(
     data: bytes, pos: int, fmt: PycFormat, root: str = "value"
 ) -> Tuple[Value, int]:
     """Read one marshal value at ``data[pos:]``; return it and the offset after it."""
-    version_name = str(fmt.version)
     try:
-        with _Frame(3 * fmt.max_depth + 200 + _stack_depth()):
-            return _read(data, pos, fmt)
+        try:
+            return _read(data, pos, fmt, min(SHALLOW_DEPTH, fmt.max_depth))
+        except (TooDeepForThisStack, RecursionError):
+            return call_with_deep_stack(_read, data, pos, fmt, fmt.max_depth)
     except PycError as e:
         e._prepend_path(root)
         if e.version is None:
-            e.version = f"{version_name}, magic {fmt.magic_number}"
+            e.version = f"{fmt.version}, magic {fmt.magic_number}"
         raise
 
 
-def _stack_depth() -> int:
-    frame: Any = sys._getframe()
-    n = 0
-    while frame is not None:
-        n += 1
-        frame = frame.f_back
-    return n
-
-
-def _read(data: bytes, start: int, fmt: PycFormat) -> Tuple[Value, int]:  # noqa: C901
+def _read(data: bytes, start: int, fmt: PycFormat, limit: int) -> Tuple[Value, int]:  # noqa: C901
     end = len(data)
     pos = start
     refs: List[Any] = []  # 3.4+ reference table (None = reserved slot)
@@ -166,7 +140,9 @@ def _read(data: bytes, start: int, fmt: PycFormat) -> Tuple[Value, int]:  # noqa
     def bad(msg: str, at: int) -> BadMarshalError:
         return BadMarshalError(f"bad marshal data ({msg})", offset=at)
 
-    def too_deep(at: int) -> NestingTooDeepError:
+    def too_deep(at: int) -> Exception:
+        if limit < maxdepth:
+            return TooDeepForThisStack()
         return NestingTooDeepError(f"objects nested deeper than the limit of {maxdepth}", offset=at)
 
     def size32(what: str, at: int, per_item: int) -> int:
@@ -381,7 +357,7 @@ def _read(data: bytes, start: int, fmt: PycFormat) -> Tuple[Value, int]:  # noqa
 
     def read_items(n: int, depth: int) -> List[Value]:
         nonlocal pos
-        if n and depth >= maxdepth:
+        if n and depth >= limit:
             raise too_deep(pos)
         depth += 1
         items: List[Value] = []
@@ -444,7 +420,7 @@ def _read(data: bytes, start: int, fmt: PycFormat) -> Tuple[Value, int]:  # noqa
 
     def read_pairs(depth: int, what: str) -> List[Tuple[Value, Value]]:
         nonlocal pos
-        if depth >= maxdepth:
+        if depth >= limit:
             raise too_deep(pos)
         depth += 1
         pairs: List[Tuple[Value, Value]] = []
@@ -501,7 +477,7 @@ def _read(data: bytes, start: int, fmt: PycFormat) -> Tuple[Value, int]:  # noqa
 
     def read_fields(names: Tuple[str, ...], depth: int) -> List[Value]:
         nonlocal pos
-        if depth >= maxdepth:
+        if depth >= limit:
             raise too_deep(pos)
         depth += 1
         values: List[Value] = []
@@ -541,7 +517,7 @@ def _read(data: bytes, start: int, fmt: PycFormat) -> Tuple[Value, int]:  # noqa
         at = pos - 1
         if code_cls is None:
             raise bad(f"the code-object layout of magic {fmt.magic_number} ({fmt.label}) is not known", at)
-        if depth >= maxdepth:
+        if depth >= limit:
             raise too_deep(pos)
         depth += 1
         slot = len(refs)

@@ -12,10 +12,10 @@ still being written) raises :class:`~pycfile.UnwritableError` with the path.
 from __future__ import annotations
 
 import struct
-import sys
 from typing import Any, Callable, Dict, FrozenSet, List, Set, Type
 
 from ._code import Code, code_class, code_fields
+from ._deep import SHALLOW_DEPTH, TooDeepForThisStack, call_with_deep_stack
 from ._errors import PycError, UnwritableError
 from ._reader import FLAG_REF, readable_codes
 from ._values import (
@@ -71,15 +71,10 @@ _ALLOWED_CACHE: Dict[PycFormat, Dict[type, FrozenSet[str]]] = {}
 def write_value(value: Value, fmt: PycFormat, root: str = "value") -> bytes:
     """The marshal bytes of ``value`` in ``fmt``'s version."""
     try:
-        needed = 3 * fmt.max_depth + 200
-        old = sys.getrecursionlimit()
-        if old < needed:
-            sys.setrecursionlimit(needed)
         try:
-            return _write(value, fmt)
-        finally:
-            if sys.getrecursionlimit() != old:
-                sys.setrecursionlimit(old)
+            return _write(value, fmt, min(SHALLOW_DEPTH, fmt.max_depth))
+        except (TooDeepForThisStack, RecursionError):
+            return call_with_deep_stack(_write, value, fmt, fmt.max_depth)
     except PycError as e:
         e._prepend_path(root)
         if e.version is None:
@@ -87,7 +82,7 @@ def write_value(value: Value, fmt: PycFormat, root: str = "value") -> bytes:
         raise
 
 
-def _write(value: Value, fmt: PycFormat) -> bytes:  # noqa: C901
+def _write(value: Value, fmt: PycFormat, limit: int) -> bytes:  # noqa: C901
     out = bytearray()
     append = out.append
     has_refs = fmt.version >= (3, 4)
@@ -102,6 +97,11 @@ def _write(value: Value, fmt: PycFormat) -> bytes:  # noqa: C901
 
     def fail(msg: str) -> UnwritableError:
         return UnwritableError(msg, offset=len(out))
+
+    def too_deep() -> Exception:
+        if limit < maxdepth:
+            return TooDeepForThisStack()
+        return fail(f"object too deeply nested to marshal (limit {maxdepth})")
 
     def check_code(v: Any, cls: type) -> int:
         code = v.code
@@ -230,8 +230,8 @@ def _write(value: Value, fmt: PycFormat) -> bytes:  # noqa: C901
         out.extend(data)
 
     def items(seq: List[Value], depth: int) -> None:
-        if seq and depth >= maxdepth:
-            raise fail(f"object too deeply nested to marshal (limit {maxdepth})")
+        if seq and depth >= limit:
+            raise too_deep()
         depth += 1
         i = 0
         try:
@@ -275,8 +275,8 @@ def _write(value: Value, fmt: PycFormat) -> bytes:  # noqa: C901
         reserved(v, lambda: items(v.items, depth))
 
     def pairs(seq: List[Any], depth: int) -> None:
-        if depth >= maxdepth:
-            raise fail(f"object too deeply nested to marshal (limit {maxdepth})")
+        if depth >= limit:
+            raise too_deep()
         depth += 1
         i = 0
         part = "key"
@@ -302,8 +302,8 @@ def _write(value: Value, fmt: PycFormat) -> bytes:  # noqa: C901
         reserved(v, lambda: pairs(v.items, depth))
 
     def fields(named: List[Any], depth: int) -> None:
-        if depth >= maxdepth:
-            raise fail(f"object too deeply nested to marshal (limit {maxdepth})")
+        if depth >= limit:
+            raise too_deep()
         depth += 1
         name = ""
         try:
@@ -333,8 +333,8 @@ def _write(value: Value, fmt: PycFormat) -> bytes:  # noqa: C901
                 raise fail(f"FLAG_REF needs marshal version 3 (Python 3.4+), not {fmt.version}")
             b |= FLAG_REF
         append(b)
-        if depth >= maxdepth:
-            raise fail(f"object too deeply nested to marshal (limit {maxdepth})")
+        if depth >= limit:
+            raise too_deep()
 
         def body() -> None:
             name = ""
