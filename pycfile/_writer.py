@@ -12,7 +12,7 @@ still being written) raises :class:`~pycfile.UnwritableError` with the path.
 from __future__ import annotations
 
 import struct
-from typing import Any, Callable, Dict, FrozenSet, List, Set, Type
+from typing import Any, Callable, Dict, FrozenSet, List, Optional, Set, Tuple, Type
 
 from ._code import Code, code_class, code_fields
 from ._deep import SHALLOW_DEPTH, TooDeepForThisStack, call_with_deep_stack
@@ -229,16 +229,41 @@ def _write(value: Value, fmt: PycFormat, limit: int) -> bytes:  # noqa: C901
             out.extend(_P32(len(data)))
         out.extend(data)
 
-    def items(seq: List[Value], depth: int) -> None:
+    short_codes = allowed[Str] & {"z", "Z"}
+
+    def items(seq: List[Value], depth: int, names: Optional[Tuple[str, ...]] = None) -> None:
+        """Write a container's items (or a run of code fields named by ``names``).
+        References and short ASCII strings, most of what real pycs hold, are written
+        inline: this loop is the writer's hot path."""
         if seq and depth >= limit:
             raise too_deep()
         depth += 1
         i = 0
         try:
             for i, item in enumerate(seq):
+                if has_refs:
+                    idx = refs.get(id(item))
+                    if idx is not None and idx not in pending:
+                        append(0x72)
+                        out.extend(_P32(idx))
+                        continue
+                if type(item) is Str and item.code in short_codes:
+                    try:
+                        raw = item.value.encode("latin-1")
+                    except UnicodeEncodeError:
+                        raw = b"\x00" * 256  # too long for the fast path: w() says why
+                    if len(raw) < 256:
+                        if item.flag_ref:
+                            refs[id(item)] = len(refs)
+                            append(ord(item.code) | FLAG_REF)
+                        else:
+                            append(ord(item.code))
+                        append(len(raw))
+                        out.extend(raw)
+                        continue
                 w(item, depth)
         except PycError as e:
-            e._prepend_path(f"[{i}]")
+            e._prepend_path(f"[{i}]" if names is None else names[i])
             raise
 
     def w_tuple(v: TupleValue, depth: int) -> None:
@@ -301,27 +326,21 @@ def _write(value: Value, fmt: PycFormat, limit: int) -> bytes:  # noqa: C901
         append(check_code(v, FrozenDict))
         reserved(v, lambda: pairs(v.items, depth))
 
-    def fields(named: List[Any], depth: int) -> None:
-        if depth >= limit:
-            raise too_deep()
-        depth += 1
-        name = ""
-        try:
-            for name, val in named:
-                w(val, depth)
-        except PycError as e:
-            e._prepend_path(name)
-            raise
-
     def w_slice(v: Slice, depth: int) -> None:
         append(check_code(v, Slice))
-        reserved(v, lambda: fields([("start", v.start), ("stop", v.stop), ("step", v.step)], depth))
+        reserved(v, lambda: items([v.start, v.stop, v.step], depth, ("start", "stop", "step")))
 
     layout = fmt.code_layout
     expected_code: Type[Code] | None = code_class(layout) if layout is not None else None
     int_fmt = struct.Struct("<h" if expected_code is not None and expected_code.int_size == 2 else "<i")
     int_limit = 1 << (8 * int_fmt.size - 1)
-    field_list = code_fields(expected_code) if expected_code is not None else ()
+    # The layout as runs of int fields and runs of object fields.
+    field_runs: List[Tuple[Tuple[str, ...], bool]] = []
+    for name, is_int in code_fields(expected_code) if expected_code is not None else ():
+        if field_runs and field_runs[-1][1] == is_int:
+            field_runs[-1] = (field_runs[-1][0] + (name,), is_int)
+        else:
+            field_runs.append(((name,), is_int))
 
     def w_code(v: Any, depth: int) -> None:
         if type(v) is not expected_code:
@@ -333,23 +352,19 @@ def _write(value: Value, fmt: PycFormat, limit: int) -> bytes:  # noqa: C901
                 raise fail(f"FLAG_REF needs marshal version 3 (Python 3.4+), not {fmt.version}")
             b |= FLAG_REF
         append(b)
-        if depth >= limit:
-            raise too_deep()
 
         def body() -> None:
-            name = ""
-            try:
-                for name, is_int in field_list:
-                    val = getattr(v, name)
-                    if is_int:
-                        if type(val) is not int or not -int_limit <= val < int_limit:
-                            raise fail(f"{name} must be an int that fits {8 * int_fmt.size} bits, not {val!r}")
-                        out.extend(int_fmt.pack(val))
-                    else:
-                        w(val, depth + 1)
-            except PycError as e:
-                e._prepend_path(name)
-                raise
+            for names, is_int in field_runs:
+                values = [getattr(v, name) for name in names]
+                if not is_int:
+                    items(values, depth, names)
+                    continue
+                for name, val in zip(names, values):
+                    if type(val) is not int or not -int_limit <= val < int_limit:
+                        error = fail(f"{name} must be an int that fits {8 * int_fmt.size} bits, not {val!r}")
+                        error._prepend_path(name)
+                        raise error
+                    out.extend(int_fmt.pack(val))
 
         reserved(v, body)
 
