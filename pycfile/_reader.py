@@ -348,6 +348,8 @@ def _read(data: bytes, start: int, fmt: PycFormat, limit: int) -> Tuple[Value, i
 
     def h_ref(b: int, depth: int) -> Value:
         nonlocal pos
+        if b == 0xF2:
+            raise bad("FLAG_REF on a reference (the model cannot keep it)", pos - 1)
         if pos + 4 > end:
             raise truncated("ref", pos, 4)
         i = _I32(data, pos)[0]
@@ -365,17 +367,19 @@ def _read(data: bytes, start: int, fmt: PycFormat, limit: int) -> Tuple[Value, i
         strings and bytes, about 85% of the objects in real pycs -- are read inline:
         this loop is the reader's hot path."""
         nonlocal pos
-        if n and depth >= limit:
-            raise too_deep(pos)
         depth += 1
         items: List[Value] = []
         append = items.append
         i = 0
         try:
+            if n and depth > limit:  # inside the try: the path names the child
+                raise too_deep(pos)
             for i in range(n):
                 if pos >= end:
                     raise TruncatedError("EOF read where object expected", offset=pos)
                 c = data[pos]
+                if c == 0xF2 and has_refs:
+                    raise bad("FLAG_REF on a reference (the model cannot keep it)", pos)
                 if c == 0x72 and has_refs:  # r
                     if pos + 5 > end:
                         raise truncated("ref", pos + 1, 4)
@@ -465,20 +469,22 @@ def _read(data: bytes, start: int, fmt: PycFormat, limit: int) -> Tuple[Value, i
 
     def read_pairs(depth: int, what: str) -> List[Tuple[Value, Value]]:
         nonlocal pos
-        if depth >= limit:
-            raise too_deep(pos)
         depth += 1
         pairs: List[Tuple[Value, Value]] = []
         i = 0
         part = "key"
         try:
+            if depth > limit:
+                raise too_deep(pos)
             while True:
                 if pos >= end:
                     raise TruncatedError("EOF read where object expected", offset=pos)
                 c = data[pos]
                 pos += 1
-                if c & 0x7F == 0x30:  # '0' ends the dict
+                if c == 0x30:  # '0' ends the dict
                     return pairs
+                if c == 0xB0:
+                    raise bad("FLAG_REF on the end of a dict (the model cannot keep it)", pos - 1)
                 part = "key"
                 key = handlers[c](c, depth)
                 if pos >= end:
@@ -548,8 +554,10 @@ def _read(data: bytes, start: int, fmt: PycFormat, limit: int) -> Tuple[Value, i
                 values += read_items(len(names), depth, names)
             else:
                 if pos + st.size > end:
-                    truncation = truncated(f"code object field {names[0]}", pos, st.size)
-                    truncation._prepend_path(names[0])
+                    cut = (end - pos) // code_cls.int_size  # the first field not all there
+                    at = pos + cut * code_cls.int_size
+                    truncation = truncated(f"code object field {names[cut]}", at, code_cls.int_size)
+                    truncation._prepend_path(names[cut])
                     raise truncation
                 values += st.unpack_from(data, pos)
                 pos += st.size
