@@ -1,7 +1,7 @@
 """Mutated real pycs: pycfile either reads them or raises a PycError, quickly.
 
 For every version available -- each committed fixture set (tests/fixtures/<impl>-<v>/)
-and each folder of /work/shared/samples/ -- 200 deterministic mutated copies of its
+and each folder of ../shared/samples/ -- 200 deterministic mutated copies of its
 pycs (seeded ``random.Random``): bit flips, byte changes, truncations, inserted and
 deleted bytes, and 4-byte length fields overwritten with huge or negative values.  Each
 must either load, and then write back (``dumps`` may only raise a PycError, and if it
@@ -29,7 +29,8 @@ import pycfile
 
 TESTS = Path(__file__).resolve().parent
 FIXTURES = TESTS / "fixtures"
-SAMPLES = Path(os.environ.get("PYCFILE_SAMPLES_DIR", "/work/shared/samples"))
+# shared/ lies beside the repository (in CI too); PYCFILE_SAMPLES_DIR overrides it.
+SAMPLES = Path(os.environ.get("PYCFILE_SAMPLES_DIR", Path(__file__).resolve().parents[2] / "shared" / "samples"))
 
 CASES_PER_VERSION = 200
 MAX_SECONDS = 2.0

@@ -1,4 +1,4 @@
-"""Real pycs of versions no interpreter here can make (/work/shared/samples/<version>/).
+"""Real pycs of versions no interpreter here can make (../shared/samples/<version>/ beside the repository).
 
 They are read from that folder at test time, never copied into the repository.  When
 the folder is missing the tests skip -- except in CI (``CI`` set to a true value),
@@ -18,7 +18,8 @@ import pytest
 import pycfile
 from pycfile import Bytes, Code, Str
 
-SAMPLES = Path(os.environ.get("PYCFILE_SAMPLES_DIR", "/work/shared/samples"))
+# shared/ lies beside the repository (in CI too); PYCFILE_SAMPLES_DIR overrides it.
+SAMPLES = Path(os.environ.get("PYCFILE_SAMPLES_DIR", Path(__file__).resolve().parents[2] / "shared" / "samples"))
 
 
 def _truthy(name: str) -> bool:
