@@ -6,18 +6,23 @@ unchecked-hash pycs at optimize 0.  Every mode covers the whole stdlib (minus
 ``site-packages``/``dist-packages``) and the sample modules: ``tests/samples/py2/*.py``
 for 2.x; ``tests/samples/py3/*.py`` and every ``tests/samples/py3N/*.py`` with 3.N at
 most the interpreter's version for 3.x.  (The hash modes cover the whole stdlib too:
-compiling it takes 2-12 s per interpreter and mode with two workers, measured on a
+compiling it takes 2-13 s per interpreter and mode with two workers, measured on a
 2-core machine, far below what a sliced stdlib would save.)
 
-Results are cached in ``$PYCFILE_CORPUS_DIR`` (default ``~/.cache/pycfile-corpus``) under
-``<impl>-<major>.<minor>-<hash>/<mode>/``, where the hash covers the interpreter (path and
-version), the worker and the sample sources; ``manifest.json`` is written last and the
-directory renamed into place, so a directory that exists is complete, and concurrent runs
-never see half a corpus.
+Results are cached in ``$PYCFILE_CORPUS_DIR`` (default ``~/.cache/pycfile-corpus``)::
+
+    <impl>-<major>.<minor>-<hash of the interpreter and worker.py>/<mode>/
+        stdlib/                    the whole stdlib
+        stdlib-quick/              the quick selection, when no full stdlib/ is cached
+        samples-<hash of samples>/ the sample modules
+
+so editing a sample recompiles the samples only.  Each of those directories is built
+under a temporary name and renamed into place once its ``manifest.json`` is written: a
+directory that exists is complete, and concurrent runs never see half of one.
 
 ``PYCFILE_CORPUS=quick`` takes a deterministic tenth of the stdlib (every 10th source in
-sorted order; all samples, all modes): from the full corpus when that is cached, else
-compiled into ``<mode>-quick/``.
+sorted order; all samples, all modes): from the full stdlib when that is cached, else
+compiled into ``stdlib-quick/``.
 """
 
 from __future__ import annotations
@@ -46,6 +51,8 @@ BATCH = 100  # files per compile request
 PARALLEL = 2  # worker processes per build, at most
 
 FLAG_HASH_BASED, FLAG_CHECK_SOURCE = 1, 2
+
+Manifest = Dict[str, Any]
 
 
 @dataclass(frozen=True)
@@ -85,36 +92,58 @@ def quick() -> bool:
 
 
 @dataclass(frozen=True)
+class _Compiled:
+    """One cached directory of pycs and its manifest."""
+
+    directory: Path
+    manifest: Manifest
+
+    @property
+    def pycs(self) -> List[Path]:
+        return [self.directory / (rel[: -len(".py")] + ".pyc") for rel in self.manifest["compiled"]]
+
+
+@dataclass(frozen=True)
 class CorpusPart:
     """The pycs of one interpreter in one mode."""
 
     interpreter: Interpreter
     mode: Mode
-    root: Path
-    manifest: Dict[str, Any]
+    root: Path  # <cache home>/<mode>
+    _stdlib: _Compiled
+    _samples: _Compiled
 
     @property
     def stdlib(self) -> List[Path]:
-        return [self.root / "stdlib" / _pyc_name(rel) for rel in self.manifest["stdlib"]]
+        return self._stdlib.pycs
 
     @property
     def samples(self) -> List[Path]:
-        return [self.root / "samples" / _pyc_name(rel) for rel in self.manifest["samples"]]
+        return self._samples.pycs
 
     @property
     def files(self) -> List[Path]:
         return self.stdlib + self.samples
 
     @property
+    def skipped(self) -> List[str]:
+        """``stdlib/<rel>: <why>`` and ``samples/<rel>: <why>`` for sources that did not compile."""
+        return [f"{label}/{rel}: {why}" for label, part in self._parts() for rel, why in part.manifest["skipped"]]
+
+    @property
     def magic(self) -> bytes:
         """The interpreter's magic number (from its importlib)."""
-        return bytes.fromhex(self.manifest["magic"])
+        return bytes.fromhex(self._stdlib.manifest["magic"])
 
     def source(self, pyc: Path) -> Path:
         """The .py a pyc of this part was compiled from."""
-        rel = pyc.relative_to(self.root)
-        base = Path(self.manifest["stdlib_dir"]) if rel.parts[0] == "stdlib" else SAMPLES
-        return base.joinpath(*rel.parts[1:]).with_suffix(".py")
+        for _, part in self._parts():
+            if part.directory in pyc.parents:
+                return Path(part.manifest["source_root"], pyc.relative_to(part.directory)).with_suffix(".py")
+        raise ValueError(f"{pyc} is not in {self.root}")
+
+    def _parts(self) -> List[Tuple[str, _Compiled]]:
+        return [("stdlib", self._stdlib), ("samples", self._samples)]
 
 
 def corpus(interpreter: Interpreter) -> List[Path]:
@@ -125,19 +154,17 @@ def corpus(interpreter: Interpreter) -> List[Path]:
 @functools.lru_cache(maxsize=None)
 def corpus_part(interpreter: Interpreter, mode: Mode) -> CorpusPart:
     """The pycs of one mode, compiled now or found in the cache."""
-    home = _cache_home(interpreter)
-    full = home / mode.name
+    root = _cache_home(interpreter) / mode.name
+    full = root / "stdlib"
     if (full / "manifest.json").is_file():
-        part = CorpusPart(interpreter, mode, full, _read_manifest(full))
-        return _quick_view(part) if quick() else part
-    target = home / (mode.name + "-quick") if quick() else full
-    if not (target / "manifest.json").is_file():
-        _build(interpreter, mode, target, every=QUICK_STEP if quick() else 1)
-    return CorpusPart(interpreter, mode, target, _read_manifest(target))
-
-
-def _pyc_name(rel: str) -> str:
-    return rel[: -len(".py")] + ".pyc"
+        stdlib = _Compiled(full, _read_manifest(full))
+        stdlib = _quick_view(stdlib) if quick() else stdlib
+    elif quick():
+        stdlib = _cached(interpreter, mode, root / "stdlib-quick", "stdlib", QUICK_STEP)
+    else:
+        stdlib = _cached(interpreter, mode, full, "stdlib", 1)
+    samples = _cached(interpreter, mode, root / f"samples-{_samples_digest(interpreter)}", "samples", 1)
+    return CorpusPart(interpreter, mode, root, stdlib, samples)
 
 
 def _sample_sources(interpreter: Interpreter) -> List[str]:
@@ -151,27 +178,31 @@ def _sample_sources(interpreter: Interpreter) -> List[str]:
     return sorted(found)
 
 
+def _samples_digest(interpreter: Interpreter) -> str:
+    digest = hashlib.sha256()
+    for rel in _sample_sources(interpreter):
+        digest.update(rel.encode() + b"\0" + (SAMPLES / rel).read_bytes() + b"\0")
+    return digest.hexdigest()[:16]
+
+
 def _cache_home(interpreter: Interpreter) -> Path:
     root = Path(os.environ.get("PYCFILE_CORPUS_DIR") or Path.home() / ".cache" / "pycfile-corpus")
     digest = hashlib.sha256()
     for part in (interpreter.path, interpreter.full_version, interpreter.implementation):
         digest.update(part.encode() + b"\0")
     digest.update(WORKER.read_bytes())
-    for rel in _sample_sources(interpreter):
-        digest.update(rel.encode() + b"\0" + (SAMPLES / rel).read_bytes())
     return root / f"{interpreter.key}-{digest.hexdigest()[:16]}"
 
 
-def _read_manifest(directory: Path) -> Dict[str, Any]:
-    manifest: Dict[str, Any] = json.loads((directory / "manifest.json").read_text())
+def _read_manifest(directory: Path) -> Manifest:
+    manifest: Manifest = json.loads((directory / "manifest.json").read_text())
     return manifest
 
 
-def _quick_view(part: CorpusPart) -> CorpusPart:
-    """A full part narrowed to the quick selection (the same files a quick build makes)."""
-    chosen = set(part.manifest["sources"][::QUICK_STEP])
-    manifest = dict(part.manifest, stdlib=[rel for rel in part.manifest["stdlib"] if rel in chosen])
-    return CorpusPart(part.interpreter, part.mode, part.root, manifest)
+def _quick_view(full: _Compiled) -> _Compiled:
+    """The full stdlib narrowed to the quick selection (the files a quick build makes)."""
+    chosen = set(full.manifest["sources"][::QUICK_STEP])
+    return _Compiled(full.directory, dict(full.manifest, compiled=[r for r in full.manifest["compiled"] if r in chosen]))
 
 
 def _stdlib_sources(stdlib: Path) -> List[str]:
@@ -182,31 +213,33 @@ def _stdlib_sources(stdlib: Path) -> List[str]:
     return sorted(found)
 
 
-def _build(interpreter: Interpreter, mode: Mode, target: Path, every: int) -> None:
-    flag = worker_optimize_flag(interpreter, mode.optimize)
+def _cached(interpreter: Interpreter, mode: Mode, target: Path, what: str, every: int) -> _Compiled:
+    """The pycs of ``what`` ("stdlib" or "samples") in ``target``, built if missing."""
+    if not (target / "manifest.json").is_file():
+        _build(interpreter, mode, target, what, every)
+    return _Compiled(target, _read_manifest(target))
+
+
+def _build(interpreter: Interpreter, mode: Mode, target: Path, what: str, every: int) -> None:
     started = time.monotonic()
     target.parent.mkdir(parents=True, exist_ok=True)
     work = Path(tempfile.mkdtemp(prefix=f".{target.name}.", dir=target.parent))
-    workers = [Oracle.start(interpreter, optimize_flag=flag) for _ in range(PARALLEL)]
+    flag = worker_optimize_flag(interpreter, mode.optimize)
+    workers = [Oracle.start(interpreter, optimize_flag=flag) for _ in range(1 if what == "samples" else PARALLEL)]
     try:
         info = workers[0].info()
-        stdlib = Path(info["stdlib"])
-        sources = _stdlib_sources(stdlib)
+        if what == "stdlib":
+            source_root = Path(info["stdlib"])
+            sources = _stdlib_sources(source_root)
+        else:
+            source_root, sources = SAMPLES, _sample_sources(interpreter)
         selected = sources[::every]
-        # One list of (source root, output root, files) per worker; worker 0 also
-        # compiles the samples.
-        plans: List[List[Tuple[str, Path, Path, List[str]]]] = [
-            [("stdlib", stdlib, work / "stdlib", selected[i::PARALLEL])] for i in range(PARALLEL)
-        ]
-        plans[0].append(("samples", SAMPLES, work / "samples", _sample_sources(interpreter)))
 
-        def run(index: int) -> List[Tuple[str, CompileResult]]:
-            return [
-                (label, _compile(workers, index, interpreter, mode, src, dst, files)) for label, src, dst, files in plans[index]
-            ]
+        def run(index: int) -> CompileResult:
+            return _compile(workers, index, mode, source_root, work, selected[index :: len(workers)])
 
-        with ThreadPoolExecutor(PARALLEL) as pool:
-            results = [item for items in pool.map(run, range(PARALLEL)) for item in items]
+        with ThreadPoolExecutor(len(workers)) as pool:
+            results = list(pool.map(run, range(len(workers))))
     except BaseException:
         shutil.rmtree(work, ignore_errors=True)
         raise
@@ -217,29 +250,26 @@ def _build(interpreter: Interpreter, mode: Mode, target: Path, every: int) -> No
         "interpreter": str(interpreter),
         "mode": mode.name,
         "magic": info["magic"],
-        "stdlib_dir": str(stdlib),
+        "source_root": str(source_root),
         "sources": sources,
         "selection_step": every,
-        "stdlib": sorted(rel for label, result in results if label == "stdlib" for rel in result.compiled),
-        "samples": sorted(rel for label, result in results if label == "samples" for rel in result.compiled),
-        "skipped": sorted(f"{label}/{rel}: {why}" for label, result in results for rel, why in result.skipped),
+        "compiled": sorted(rel for result in results for rel in result.compiled),
+        "skipped": sorted(skip for result in results for skip in result.skipped),
         "compile_seconds": round(time.monotonic() - started, 1),
         "bytes": sum(p.stat().st_size for p in work.rglob("*.pyc")),
     }
     (work / "manifest.json").write_text(json.dumps(manifest, indent=1))
     try:
         os.rename(work, target)
-    except OSError:  # another run finished the same part first; keep theirs
+    except OSError:  # another run finished the same directory first; keep theirs
         shutil.rmtree(work, ignore_errors=True)
         if not (target / "manifest.json").is_file():
             raise
 
 
-def _compile(
-    workers: List[Oracle], index: int, interpreter: Interpreter, mode: Mode, src: Path, dst: Path, files: Sequence[str]
-) -> CompileResult:
-    """Compile ``files`` in batches; a file that kills the worker is skipped (and the
-    worker restarted) rather than losing the whole corpus."""
+def _compile(workers: List[Oracle], index: int, mode: Mode, src: Path, dst: Path, files: Sequence[str]) -> CompileResult:
+    """Compile ``files`` with ``workers[index]`` in batches; a file that kills the worker
+    is skipped (and the worker restarted) rather than losing the whole build."""
     compiled: List[str] = []
     skipped: List[Tuple[str, str]] = []
     pending = [list(files[i : i + BATCH]) for i in range(0, len(files), BATCH)]
@@ -248,8 +278,9 @@ def _compile(
         try:
             result = workers[index].compile_tree(src, dst, optimize=mode.optimize, invalidation=mode.invalidation, files=batch)
         except OracleError as exc:
-            workers[index].close()
-            workers[index] = Oracle.start(interpreter, optimize_flag=workers[index].optimize_flag)
+            dead = workers[index]
+            dead.close()
+            workers[index] = Oracle.start(dead.interpreter, optimize_flag=dead.optimize_flag)
             if len(batch) == 1:
                 skipped.append((batch[0], f"the worker died: {exc}"))
             else:

@@ -16,13 +16,14 @@ import pytest
 
 import pycfile
 
-from corpus import Mode, corpus_part, modes
+from corpus import Mode, corpus_part, modes, quick
 from interpreters import REQUIRED, require
 from oracle import InterpreterError, OracleFor, Tree, describe_model, first_difference
 
 pytestmark = pytest.mark.interpreters
 
-SAMPLE_SIZE = 150  # stdlib pycs per interpreter, spread over its modes
+# stdlib pycs per interpreter, spread over its modes (fewer for secondary hosts)
+SAMPLE_SIZE = 30 if quick() else 150
 SHOWN = 10
 HASHING = [key for key in REQUIRED if key not in ("cpython-2.7", "cpython-3.6")]
 
