@@ -202,7 +202,9 @@ def _read_manifest(directory: Path) -> Manifest:
 def _quick_view(full: _Compiled) -> _Compiled:
     """The full stdlib narrowed to the quick selection (the files a quick build makes)."""
     chosen = set(full.manifest["sources"][::QUICK_STEP])
-    return _Compiled(full.directory, dict(full.manifest, compiled=[r for r in full.manifest["compiled"] if r in chosen]))
+    compiled = [r for r in full.manifest["compiled"] if r in chosen]
+    skipped = [s for s in full.manifest["skipped"] if s[0] in chosen]
+    return _Compiled(full.directory, dict(full.manifest, compiled=compiled, skipped=skipped))
 
 
 def _stdlib_sources(stdlib: Path) -> List[str]:
