@@ -38,7 +38,7 @@ from ._values import List as ListValue
 from ._values import Tuple as TupleValue
 from ._versions import PycFormat
 
-__all__ = ["read_value", "readable_codes"]
+__all__ = ["has_refs", "read_value", "readable_codes"]
 
 FLAG_REF = 0x80
 
@@ -81,7 +81,8 @@ def readable_codes(fmt: PycFormat) -> str:
     return "".join(sorted(set(codes)))
 
 
-def _has_refs(fmt: PycFormat) -> bool:
+def has_refs(fmt: PycFormat) -> bool:
+    """Whether ``fmt``'s marshal has FLAG_REF and ``r`` (3.4+)."""
     return fmt.version >= (3, 4)
 
 
@@ -90,16 +91,13 @@ def _checks_longs(fmt: PycFormat) -> bool:
     return fmt.version >= (2, 7) and fmt.version.implementation == "cpython"
 
 
-_SHORT_ASCII = frozenset((0x7A, 0x5A, 0x7A | FLAG_REF, 0x5A | FLAG_REF))
-_CHARS = [chr(b & 0x7F) for b in range(256)]
-
 _TABLE_CACHE: Dict[Tuple[str, bool, bool], List[str]] = {}
 
 
 def _type_table(fmt: PycFormat) -> List[str]:
     """For each of the 256 type bytes, the name of its handler ('' = unknown)."""
     codes = readable_codes(fmt)
-    refs = _has_refs(fmt)
+    refs = has_refs(fmt)
     key = (codes, refs, fmt.version.major >= 3)
     table = _TABLE_CACHE.get(key)
     if table is None:
@@ -135,7 +133,6 @@ def _read(data: bytes, start: int, fmt: PycFormat, limit: int) -> Tuple[Value, i
     strings: List[Bytes] = []  # 2.4-2.7 interned-string table
     maxdepth = fmt.max_depth
     py3 = fmt.version.major >= 3
-    has_refs = _has_refs(fmt)
     check_longs = _checks_longs(fmt)
 
     def truncated(what: str, at: int, need: int) -> TruncatedError:
@@ -174,7 +171,7 @@ def _read(data: bytes, start: int, fmt: PycFormat, limit: int) -> Tuple[Value, i
     # ---- scalars ------------------------------------------------------------------
 
     def h_unknown(b: int, depth: int) -> Value:
-        if b & FLAG_REF and not _has_refs(fmt) and handlers[b & 0x7F] is not h_unknown:
+        if b & FLAG_REF and not has_refs(fmt) and handlers[b & 0x7F] is not h_unknown:
             raise bad(f"type code {b:#04x}: FLAG_REF is not known to {fmt.version}", pos - 1)
         char = chr(b & 0x7F)
         shown = repr(char) if char.isprintable() else "non-printing"
@@ -362,10 +359,8 @@ def _read(data: bytes, start: int, fmt: PycFormat, limit: int) -> Tuple[Value, i
     # ---- containers ---------------------------------------------------------------
 
     def read_items(n: int, depth: int, names: Optional[Tuple[str, ...]] = None) -> List[Value]:
-        """Read ``n`` values (a container's items, or a run of code-object fields
-        named by ``names``).  The most frequent codes -- references, short ASCII
-        strings and bytes, about 85% of the objects in real pycs -- are read inline:
-        this loop is the reader's hot path."""
+        """Read ``n`` values: a container's items, or a run of code-object fields
+        named by ``names`` (the reader's hot path)."""
         nonlocal pos
         depth += 1
         items: List[Value] = []
@@ -378,47 +373,8 @@ def _read(data: bytes, start: int, fmt: PycFormat, limit: int) -> Tuple[Value, i
                 if pos >= end:
                     raise TruncatedError("EOF read where object expected", offset=pos)
                 c = data[pos]
-                if c == 0xF2 and has_refs:
-                    raise bad("FLAG_REF on a reference (the model cannot keep it)", pos)
-                if c == 0x72 and has_refs:  # r
-                    if pos + 5 > end:
-                        raise truncated("ref", pos + 1, 4)
-                    j = _I32(data, pos + 1)[0]
-                    target = refs[j] if 0 <= j < len(refs) else None
-                    if target is None:
-                        raise bad(f"invalid reference {j} ({len(refs)} objects flagged so far)", pos)
-                    append(target)
-                    pos += 5
-                elif c in _SHORT_ASCII and has_refs:  # z Z, flagged or not
-                    start = pos + 2
-                    if start > end:
-                        raise truncated("string size", pos + 1, 1)
-                    stop = start + data[pos + 1]
-                    if stop > end:
-                        raise truncated(f"string of size {stop - start}", pos, stop - start)
-                    obj = Str(data[start:stop].decode("latin-1"), _CHARS[c], c > 127)
-                    if c > 127:
-                        refs.append(obj)
-                    append(obj)
-                    pos = stop
-                elif c == 0x73 or (c == 0xF3 and has_refs):  # s
-                    start = pos + 5
-                    if start > end:
-                        raise truncated("bytes size", pos + 1, 4)
-                    size = _I32(data, pos + 1)[0]
-                    if size < 0:
-                        raise bad(f"{'bytes object' if py3 else 'string'} size out of range: {size}", pos)
-                    stop = start + size
-                    if stop > end:
-                        raise truncated(f"bytes of size {size}", pos, size)
-                    bobj = Bytes(data[start:stop], "s", c > 127)
-                    if c > 127:
-                        refs.append(bobj)
-                    append(bobj)
-                    pos = stop
-                else:
-                    pos += 1
-                    append(handlers[c](c, depth))
+                pos += 1
+                append(handlers[c](c, depth))
         except PycError as e:
             e._prepend_path(f"[{i}]" if names is None else names[i])
             raise

@@ -17,7 +17,7 @@ from typing import Any, Callable, Dict, FrozenSet, List, Optional, Set, Tuple, T
 from ._code import Code, code_class, code_fields
 from ._deep import SHALLOW_DEPTH, TooDeepForThisStack, call_with_deep_stack
 from ._errors import PycError, UnwritableError
-from ._reader import FLAG_REF, readable_codes
+from ._reader import FLAG_REF, has_refs, readable_codes
 from ._values import (
     Bytes,
     Complex,
@@ -85,7 +85,7 @@ def write_value(value: Value, fmt: PycFormat, root: str = "value") -> bytes:
 def _write(value: Value, fmt: PycFormat, limit: int) -> bytes:  # noqa: C901
     out = bytearray()
     append = out.append
-    has_refs = fmt.version >= (3, 4)
+    refs_enabled = has_refs(fmt)
     py3 = fmt.version.major >= 3
     maxdepth = fmt.max_depth
     allowed = _ALLOWED_CACHE.get(fmt)
@@ -108,7 +108,7 @@ def _write(value: Value, fmt: PycFormat, limit: int) -> bytes:  # noqa: C901
         if code not in allowed[cls]:
             raise fail(f"type code {code!r} cannot hold a {cls.__name__} in {fmt.version}")
         if v.flag_ref:
-            if not has_refs:
+            if not refs_enabled:
                 raise fail(f"FLAG_REF needs marshal version 3 (Python 3.4+), not {fmt.version}")
             return ord(code) | FLAG_REF
         return ord(code)
@@ -123,7 +123,7 @@ def _write(value: Value, fmt: PycFormat, limit: int) -> bytes:  # noqa: C901
             if not isinstance(v, Code):
                 raise fail(f"{cls.__name__} is not a marshal value")
             writer = w_code  # a code class of another layout: w_code says so
-        if has_refs:
+        if refs_enabled:
             idx = refs.get(id(v))
             if idx is not None:
                 if idx in pending:
@@ -229,38 +229,14 @@ def _write(value: Value, fmt: PycFormat, limit: int) -> bytes:  # noqa: C901
             out.extend(_P32(len(data)))
         out.extend(data)
 
-    short_codes = allowed[Str] & {"z", "Z"}
-
     def items(seq: List[Value], depth: int, names: Optional[Tuple[str, ...]] = None) -> None:
-        """Write a container's items (or a run of code fields named by ``names``).
-        References and short ASCII strings, most of what real pycs hold, are written
-        inline: this loop is the writer's hot path."""
+        """Write a container's items, or a run of code fields named by ``names``."""
         if seq and depth >= limit:
             raise too_deep()
         depth += 1
         i = 0
         try:
             for i, item in enumerate(seq):
-                if has_refs:
-                    idx = refs.get(id(item))
-                    if idx is not None and idx not in pending:
-                        append(0x72)
-                        out.extend(_P32(idx))
-                        continue
-                if type(item) is Str and item.code in short_codes:
-                    try:
-                        raw = item.value.encode("latin-1")
-                    except UnicodeEncodeError:
-                        raw = b"\x00" * 256  # too long for the fast path: w() says why
-                    if len(raw) < 256:
-                        if item.flag_ref:
-                            refs[id(item)] = len(refs)
-                            append(ord(item.code) | FLAG_REF)
-                        else:
-                            append(ord(item.code))
-                        append(len(raw))
-                        out.extend(raw)
-                        continue
                 w(item, depth)
         except PycError as e:
             e._prepend_path(f"[{i}]" if names is None else names[i])
@@ -348,7 +324,7 @@ def _write(value: Value, fmt: PycFormat, limit: int) -> bytes:  # noqa: C901
             raise fail(f"{type(v).__name__} cannot be written in {fmt.version} ({fmt.label}): its layout is {want}")
         b = ord(v.type_code)
         if v.flag_ref:
-            if not has_refs:
+            if not refs_enabled:
                 raise fail(f"FLAG_REF needs marshal version 3 (Python 3.4+), not {fmt.version}")
             b |= FLAG_REF
         append(b)
