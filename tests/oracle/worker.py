@@ -32,6 +32,8 @@ Operations:
 request for another level is refused rather than silently compiled at the wrong one.
 Hash-based invalidation modes are refused before 3.7 for the same reason.
 
+More operations live in ``ops_*.py`` modules beside this file (see ``load_extensions``).
+
 ``describe(obj)`` turns a value into a JSON tree that compares equal across versions and
 against ``oracle.describe_model`` (the same tree built from a pycfile model):
 
@@ -440,7 +442,28 @@ def answer(request):
         return {"error": type(exc).__name__, "message": message_of(exc), "traceback": traceback.format_exc()}
 
 
+def load_extensions():
+    """Add the operations of every ``ops_*.py`` beside this file to ``OPS``.
+
+    Each such module defines its own ``OPS`` dict and may ``import worker`` for the
+    helpers here (``describe``, ``build``, ``from_hex``...): this module is registered
+    under that name before they are imported.
+    """
+    here = os.path.dirname(os.path.abspath(__file__))
+    sys.modules.setdefault("worker", sys.modules[__name__])
+    if here not in sys.path:
+        sys.path.insert(0, here)
+    for name in sorted(os.listdir(here)):
+        if name.startswith("ops_") and name.endswith(".py"):
+            module = __import__(name[:-3])
+            for op, handler in module.OPS.items():
+                if op in OPS:
+                    raise RuntimeError("%s redefines the operation %r" % (name, op))
+                OPS[op] = handler
+
+
 def main():
+    load_extensions()
     # Keep the protocol's pipes to ourselves: anything else that writes to fd 1 (a
     # print in a compiled module's codec, a C extension) goes to stderr instead.
     in_fd = os.dup(0)
