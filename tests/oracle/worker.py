@@ -450,6 +450,7 @@ def load_extensions():
     under that name before they are imported.
     """
     here = os.path.dirname(os.path.abspath(__file__))
+    sys.dont_write_bytecode = True  # Python 2 would leave ops_*.pyc beside the sources
     sys.modules.setdefault("worker", sys.modules[__name__])
     if here not in sys.path:
         sys.path.insert(0, here)
