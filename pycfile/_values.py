@@ -235,3 +235,4 @@ Value = Union[
     FrozenDict,
     "Code",
 ]
+"""Any marshal value of the model: one of the value classes or a code object."""
