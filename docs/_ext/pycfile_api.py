@@ -79,9 +79,9 @@ def _entry(name: str, obj: Any, attr_docs: Dict[str, List[str]]) -> Optional[Lis
     if not doc:
         return None
     if isinstance(obj, (int, str, bytes, float)):
-        head = [f".. py:data:: {qualified}", f"   :type: {type(obj).__name__}", f"   :value: {obj!r}"]
+        head = [f".. py:data:: {name}", "   :module: pycfile", f"   :type: {type(obj).__name__}", f"   :value: {obj!r}"]
     else:
-        head = [f".. py:data:: {qualified}", f"   :value: {_alias_text(obj)}"]
+        head = [f".. py:data:: {name}", "   :module: pycfile", f"   :value: {_alias_text(obj)}"]
     return head + [""] + ["   " + line for line in doc] + [""]
 
 
@@ -128,8 +128,14 @@ class PycfileApi(SphinxDirective):
                 continue
             documented.add(name)
             rst.extend(entry)
+        if not rst:
+            return []
+        # The page is MyST Markdown, whose parser handles the nested content: hand the
+        # reStructuredText to an eval-rst block.
+        fence = "`" * 10
+        lines = [fence + "{eval-rst}", ".. py:currentmodule:: pycfile", ""] + rst + [fence]
         node = nodes.container()
-        self.state.nested_parse(StringList(rst, source="pycfile-api"), self.content_offset, node)
+        self.state.nested_parse(StringList(lines, source="pycfile-api"), self.content_offset, node)
         return node.children
 
 
