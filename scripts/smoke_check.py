@@ -32,7 +32,9 @@ def main() -> None:
     paths = sorted(glob.glob(str(stdlib / "__pycache__" / f"*.{tag}.pyc")))
     if not paths:  # a Python installed without its pycs: make one the way import would
         target = os.path.join(tempfile.mkdtemp(), "os.pyc")
-        paths = [py_compile.compile(os.__file__, cfile=target, doraise=True)]
+        compiled = py_compile.compile(os.__file__, cfile=target, doraise=True)
+        assert compiled is not None
+        paths = [compiled]
     for path in paths:
         data = pathlib.Path(path).read_bytes()
         pyc = pycfile.loads(data)
@@ -40,7 +42,9 @@ def main() -> None:
         assert pycfile.dumps(pyc) == data, f"{path} was not written back identical"
     os_pyc = importlib.util.cache_from_source(os.__file__)
     if os.path.exists(os_pyc):
-        names = [pycfile.to_python(code.co_name) for code in pycfile.load(os_pyc).code.walk()]
+        module = pycfile.load(os_pyc).code
+        assert isinstance(module, pycfile.Code), type(module)
+        names = [pycfile.to_python(getattr(code, "co_name")) for code in module.walk()]
         assert names[0] == "<module>" and "_exists" in names, names[:5]
 
     meta = importlib.metadata.metadata("pycfile")

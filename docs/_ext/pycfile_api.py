@@ -90,10 +90,10 @@ def _alias_text(obj: Any) -> str:
     args = getattr(obj, "__args__", None)
     if not args:
         return repr(obj)
-    names = []
+    names: List[str] = []
     for arg in args:
         forward = getattr(arg, "__forward_arg__", None)
-        names.append(forward or getattr(arg, "__name__", repr(arg)))
+        names.append(str(forward or getattr(arg, "__name__", repr(arg))))
     return "Union[" + ", ".join(names) + "]"
 
 
@@ -136,7 +136,7 @@ class PycfileApi(SphinxDirective):
         lines = [fence + "{eval-rst}", ".. py:currentmodule:: pycfile", ""] + rst + [fence]
         node = nodes.container()
         self.state.nested_parse(StringList(lines, source="pycfile-api"), self.content_offset, node)
-        return node.children
+        return list(node.children)
 
 
 def _purge(app: Sphinx, env: Any, docname: str) -> None:
