@@ -37,9 +37,10 @@ myst_enable_extensions = ["colon_fence", "deflist"]
 myst_heading_anchors = 3
 
 autodoc_member_order = "bysource"
-autodoc_typehints = "both"
+autodoc_typehints = "signature"
 autodoc_typehints_format = "short"
-autodoc_preserve_defaults = True
+autodoc_preserve_defaults = False
+autodoc_type_aliases = {"Value": "pycfile.Value"}
 autodoc_class_signature = "mixed"
 add_module_names = False
 

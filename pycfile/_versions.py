@@ -37,8 +37,11 @@ class PythonVersion:
     version equals a tuple when major and minor match.
     """
 
+    #: The major version, e.g. 3.
     major: int
+    #: The minor version, e.g. 12.
     minor: int
+    #: ``"cpython"`` or ``"pypy"``.
     implementation: str = "cpython"
 
     def _key(self) -> Tuple[int, int]:

@@ -72,6 +72,9 @@ def _entry(name: str, obj: Any, attr_docs: Dict[str, List[str]]) -> Optional[Lis
         lines = [f".. autoclass:: {qualified}", "   :members:", "   :show-inheritance:"]
         if issubclass(obj, BaseException):
             lines.append("   :exclude-members: with_traceback, add_note")
+        elif obj.__mro__[1:2] and obj.__mro__[1] is not object:
+            # e.g. Code311: show what it gets from its (private) bases, such as co_varnames
+            lines.append("   :inherited-members: object")
         return lines + [""]
     if inspect.isfunction(obj):
         return [f".. autofunction:: {qualified}", ""]
@@ -139,6 +142,11 @@ class PycfileApi(SphinxDirective):
         return list(node.children)
 
 
+def _public_bases(app: Sphinx, name: str, obj: Any, options: Any, bases: List[Any]) -> None:
+    """Leave private helper classes (``_LocalsPlus``) out of "Bases:" lines."""
+    bases[:] = [b for b in bases if not getattr(b, "__name__", "").startswith("_")]
+
+
 def _purge(app: Sphinx, env: Any, docname: str) -> None:
     getattr(env, _ENV_KEY, {}).pop(docname, None)
 
@@ -146,4 +154,5 @@ def _purge(app: Sphinx, env: Any, docname: str) -> None:
 def setup(app: Sphinx) -> Dict[str, Any]:
     app.add_directive("pycfile-api", PycfileApi)
     app.connect("env-purge-doc", _purge)
+    app.connect("autodoc-process-bases", _public_bases)
     return {"version": "1", "parallel_read_safe": False, "parallel_write_safe": True}
