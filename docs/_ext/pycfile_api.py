@@ -1,7 +1,9 @@
 """The ``pycfile-api`` directive: API reference entries for names in ``pycfile.__all__``.
 
 ``{pycfile-api}`` with one name per line documents those names (classes with their
-members, functions, modules, constants); with the ``:rest:`` flag it documents every
+members, functions, modules, constants); with ``:optional:``, a listed name that is not
+in ``__all__`` is documented if ``pycfile.<name>`` imports as a submodule and skipped
+silently otherwise (for features other branches are still building); with the ``:rest:`` flag it documents every
 name of ``pycfile.__all__`` that no earlier ``pycfile-api`` directive of the same page
 has documented, so a name added to ``__all__`` appears in the reference without editing it.
 
@@ -102,7 +104,7 @@ def _alias_text(obj: Any) -> str:
 
 class PycfileApi(SphinxDirective):
     has_content = True
-    option_spec = {"rest": directives.flag}
+    option_spec = {"rest": directives.flag, "optional": directives.flag}
 
     def run(self) -> List[nodes.Node]:
         import pycfile
@@ -118,7 +120,17 @@ class PycfileApi(SphinxDirective):
         rst: List[str] = []
         for name in names:
             if name not in pycfile.__all__:
-                logger.warning("pycfile-api: %r is not in pycfile.__all__", name, location=self.get_location())
+                if "optional" not in self.options:
+                    logger.warning("pycfile-api: %r is not in pycfile.__all__", name, location=self.get_location())
+                    continue
+                # A feature that may not be in this checkout, or a submodule that needs an
+                # optional dependency and so is not re-exported: document it if it imports.
+                try:
+                    importlib.import_module("pycfile." + name)
+                except ImportError:
+                    continue
+                documented.add(name)
+                rst.extend([f".. automodule:: pycfile.{name}", "   :members:", ""])
                 continue
             entry = _entry(name, getattr(pycfile, name), attr_docs)
             if entry is None:
