@@ -28,14 +28,13 @@ install_and_check sdist "${sdist[0]}"
 echo "--- README quick start, in a fresh venv inside the unpacked sdist"
 tar -xzf "${sdist[0]}" -C "$WORK"
 tree=("$WORK"/pycfile-*/)
-# The first ```console block under "## Quick start", without its "$ " prompt.
+# The first ```sh block under "## Quick start", exactly as a reader would paste it.
 quickstart="$("$PY" - "$ROOT/README.md" <<'PYEOF'
 import re, sys
 text = open(sys.argv[1], encoding="utf-8").read()
 section = text.split("## Quick start", 1)[1]
-block = re.search(r"```console\n(.*?)```", section, re.S).group(1)
-assert block.startswith("$ "), block
-print(block[2:], end="")
+block = re.search(r"```sh\n(.*?)```", section, re.S).group(1)
+print(block, end="")
 PYEOF
 )"
 "$PY" -m venv "$WORK/venv-readme"

@@ -1,4 +1,5 @@
-"""README.md's table of supported versions agrees with the magic table.
+"""README.md agrees with the code: its table of supported versions with the magic table,
+and its test command with the one CI runs.
 
 Every magic number pycfile knows must fall in exactly one row of the README's table (a
 2.x ``-U`` variant, magic + 1, in the row of its base magic), and that row must name the
@@ -116,3 +117,13 @@ def test_every_readme_magic_is_known() -> None:
         for implementation, first, last in row.magics:
             assert (implementation, first) in known, (row.text, first)
             assert (implementation, last) in known, (row.text, last)
+
+
+def test_readme_test_command_is_the_one_ci_runs() -> None:
+    text = README.read_text(encoding="utf-8").split("## Run the tests", 1)[1]
+    block = re.search(r"```sh\n(.*?)\n```", text, re.S)
+    assert block, "no ```sh block under 'Run the tests'"
+    ci = (README.parent / ".ci" / "run").read_text(encoding="utf-8")
+    command = re.search(r"^TEST_COMMAND='(.*)'$", ci, re.M)
+    assert command, "no TEST_COMMAND in .ci/run"
+    assert block.group(1) == command.group(1) == 'python -m pip install -q -e ".[test]" && python -m pytest'
