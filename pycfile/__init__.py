@@ -1,9 +1,11 @@
 """pycfile: read and write the .pyc files of every Python version, byte for byte.
 
->>> import pycfile
->>> pyc = pycfile.loads(data)            # doctest: +SKIP
->>> pycfile.dumps(pyc) == data           # doctest: +SKIP
-True
+``pycfile.load(path)`` / ``pycfile.loads(data)`` read a pyc of any CPython (1.0-3.15) or
+PyPy version into a :class:`PycFile` (a :class:`PycHeader` and a typed model of the code
+object); ``pycfile.dump``/``pycfile.dumps`` write it back, byte for byte when nothing was
+changed.  :mod:`pycfile.marshal` does the same for bare marshal streams.  Every error on
+bad input is a :class:`PycError`.  Everything public is listed in ``__all__`` and
+documented in the API reference (docs/reference/api.md).
 """
 
 from . import marshal

@@ -29,7 +29,12 @@ __all__ = [
 
 
 class PycError(Exception):
-    """Base of every error pycfile raises for bad input or an unwritable model."""
+    """Base of every error pycfile raises for bad input or an unwritable model.
+
+    ``str(error)`` joins :attr:`reason`, :attr:`offset`, :attr:`path` and :attr:`version`
+    into one message, e.g. ``bad marshal data (unknown type code 0x71 ('q')) at offset 25
+    in code.co_code (CPython 2.7, magic 62211)``.
+    """
 
     def __init__(
         self,

@@ -24,8 +24,11 @@ class PycFile:
     """A pyc file: its :class:`PycHeader`, the module's code object, and ``trailer``,
     the bytes (if any) after the marshalled code that the interpreter ignores."""
 
+    #: The header: magic, and the fields of its era.
     header: PycHeader
+    #: The module's code object (an instance of the code class of the pyc's layout).
     code: Value
+    #: Bytes after the marshalled code object, if any; usually ``b""``.
     trailer: bytes = b""
 
     @property

@@ -48,7 +48,9 @@ class Singleton:
     """``None`` (``N``), ``True`` (``T``), ``False`` (``F``), ``StopIteration`` (``S``)
     or ``Ellipsis`` (``.``).  Readers ignore FLAG_REF on these; it is kept for output."""
 
+    #: ``N``, ``T``, ``F``, ``S`` or ``.``.
     code: str
+    #: Whether the type byte has FLAG_REF (0x80) set, putting the object in the reference table.
     flag_ref: bool = False
 
     @property
@@ -61,8 +63,11 @@ class Singleton:
 class Int:
     """An int stored in 32 bits (``i``) or 64 bits (``I``, written by 2.x and 3.0-3.2)."""
 
+    #: The integer.
     value: int
+    #: The type code as stored, without the FLAG_REF bit.
     code: str = "i"
+    #: Whether the type byte has FLAG_REF (0x80) set, putting the object in the reference table.
     flag_ref: bool = False
 
 
@@ -75,9 +80,13 @@ class Long:
     ``None`` means the canonical count.
     """
 
+    #: The integer.
     value: int
+    #: The type code as stored, without the FLAG_REF bit.
     code: str = "l"
+    #: Whether the type byte has FLAG_REF (0x80) set, putting the object in the reference table.
     flag_ref: bool = False
+    #: The stored signed digit count, when it is not the minimal one; otherwise ``None``.
     size: Optional[int] = None
 
 
@@ -87,6 +96,7 @@ _PACK_D = struct.Struct("<d")
 def _float_of(raw: bytes, text: bool) -> float:
     if text:
         return float(raw.decode("latin-1"))
+    #: The integer.
     value: float = _PACK_D.unpack(raw)[0]
     return value
 
@@ -95,8 +105,11 @@ def _float_of(raw: bytes, text: bool) -> float:
 class Float:
     """A float: ``raw`` is 8 little-endian IEEE bytes (``g``) or ASCII text (``f``)."""
 
+    #: The stored bytes: 8 little-endian IEEE bytes (``g``) or the ASCII text (``f``).
     raw: bytes
+    #: The type code as stored, without the FLAG_REF bit.
     code: str = "g"
+    #: Whether the type byte has FLAG_REF (0x80) set, putting the object in the reference table.
     flag_ref: bool = False
 
     @property
@@ -114,9 +127,13 @@ class Float:
 class Complex:
     """A complex: ``real``/``imag`` are raw parts, 8 IEEE bytes (``y``) or text (``x``)."""
 
+    #: The stored real part: 8 IEEE bytes (``y``) or text (``x``).
     real: bytes
+    #: The stored imaginary part, in the same form as ``real``.
     imag: bytes
+    #: The type code as stored, without the FLAG_REF bit.
     code: str = "y"
+    #: Whether the type byte has FLAG_REF (0x80) set, putting the object in the reference table.
     flag_ref: bool = False
 
     @property
@@ -135,8 +152,11 @@ class Complex:
 class Bytes:
     """An 8-bit string: 3.x ``bytes`` (``s``), or a 2.x ``str`` (``s``, interned ``t``)."""
 
+    #: The bytes.
     value: bytes
+    #: The type code as stored, without the FLAG_REF bit.
     code: str = "s"
+    #: Whether the type byte has FLAG_REF (0x80) set, putting the object in the reference table.
     flag_ref: bool = False
 
 
@@ -148,8 +168,11 @@ class Str:
     is an interned 8-bit string and is a :class:`Bytes`).
     """
 
+    #: The text.
     value: str
+    #: The type code as stored, without the FLAG_REF bit.
     code: str = "u"
+    #: Whether the type byte has FLAG_REF (0x80) set, putting the object in the reference table.
     flag_ref: bool = False
 
 
@@ -157,8 +180,11 @@ class Str:
 class Tuple:
     """A tuple: ``(`` (32-bit count) or ``)`` (8-bit count, 3.4+)."""
 
+    #: The items, in stored order.
     items: list[Value]
+    #: The type code as stored, without the FLAG_REF bit.
     code: str = "("
+    #: Whether the type byte has FLAG_REF (0x80) set, putting the object in the reference table.
     flag_ref: bool = False
 
 
@@ -166,8 +192,11 @@ class Tuple:
 class List:
     """A list (``[``)."""
 
+    #: The items, in stored order.
     items: list[Value]
+    #: The type code as stored, without the FLAG_REF bit.
     code: str = "["
+    #: Whether the type byte has FLAG_REF (0x80) set, putting the object in the reference table.
     flag_ref: bool = False
 
 
@@ -175,8 +204,11 @@ class List:
 class Dict:
     """A dict (``{``): the stored (key, value) pairs, in order, duplicates kept."""
 
+    #: The (key, value) pairs, in stored order, duplicates kept.
     items: list[tuple[Value, Value]]
+    #: The type code as stored, without the FLAG_REF bit.
     code: str = "{"
+    #: Whether the type byte has FLAG_REF (0x80) set, putting the object in the reference table.
     flag_ref: bool = False
 
 
@@ -184,8 +216,11 @@ class Dict:
 class Set:
     """A set (``<``): items in their stored order."""
 
+    #: The items, in stored order.
     items: list[Value]
+    #: The type code as stored, without the FLAG_REF bit.
     code: str = "<"
+    #: Whether the type byte has FLAG_REF (0x80) set, putting the object in the reference table.
     flag_ref: bool = False
 
 
@@ -193,8 +228,11 @@ class Set:
 class FrozenSet:
     """A frozenset (``>``): items in their stored order (it decides the bytes)."""
 
+    #: The items, in stored order.
     items: list[Value]
+    #: The type code as stored, without the FLAG_REF bit.
     code: str = ">"
+    #: Whether the type byte has FLAG_REF (0x80) set, putting the object in the reference table.
     flag_ref: bool = False
 
 
@@ -202,10 +240,15 @@ class FrozenSet:
 class Slice:
     """A slice constant (``:``, 3.14+)."""
 
+    #: The start value.
     start: Value
+    #: The stop value.
     stop: Value
+    #: The step value.
     step: Value
+    #: The type code as stored, without the FLAG_REF bit.
     code: str = ":"
+    #: Whether the type byte has FLAG_REF (0x80) set, putting the object in the reference table.
     flag_ref: bool = False
 
 
@@ -213,8 +256,11 @@ class Slice:
 class FrozenDict:
     """A frozendict constant (``}``, 3.15+): stored (key, value) pairs in order."""
 
+    #: The (key, value) pairs, in stored order.
     items: list[tuple[Value, Value]]
+    #: The type code as stored, without the FLAG_REF bit.
     code: str = "}"
+    #: Whether the type byte has FLAG_REF (0x80) set, putting the object in the reference table.
     flag_ref: bool = False
 
 
@@ -235,3 +281,4 @@ Value = Union[
     FrozenDict,
     "Code",
 ]
+"""Any marshal value of the model: one of the value classes or a code object."""

@@ -37,8 +37,11 @@ class PythonVersion:
     version equals a tuple when major and minor match.
     """
 
+    #: The major version, e.g. 3.
     major: int
+    #: The minor version, e.g. 12.
     minor: int
+    #: ``"cpython"`` or ``"pypy"``.
     implementation: str = "cpython"
 
     def _key(self) -> Tuple[int, int]:
@@ -409,7 +412,11 @@ _build_table()
 
 
 def known_formats() -> List[PycFormat]:
-    """Every row of the magic table, ordered by version then magic."""
+    """Every row of the magic table, ordered by implementation, version, then magic.
+
+    Includes pre-release magics, the 2.x ``-U`` variants and any magic added with
+    :func:`register_magic`.
+    """
     return sorted(
         _BY_MAGIC.values(),
         key=lambda f: (f.version.implementation, f.version.major, f.version.minor, f.magic_number),
@@ -417,7 +424,10 @@ def known_formats() -> List[PycFormat]:
 
 
 def format_for_magic(magic: bytes, *, offset: int = 0) -> PycFormat:
-    """The table row for 4 magic bytes; :class:`UnknownMagicError` if there is none."""
+    """The table row for 4 magic bytes.
+
+    Raises :class:`UnknownMagicError` (with ``offset`` as its offset) if there is none.
+    """
     fmt = _BY_MAGIC.get(bytes(magic))
     if fmt is None:
         raise UnknownMagicError(bytes(magic), offset=offset)
@@ -425,7 +435,12 @@ def format_for_magic(magic: bytes, *, offset: int = 0) -> PycFormat:
 
 
 def format_for_version(version: VersionLike) -> PycFormat:
-    """The format the final release of ``version`` writes."""
+    """The format the final release of ``version`` writes.
+
+    ``(3, 12)`` means CPython 3.12; pass ``PythonVersion(3, 9, "pypy")`` for PyPy.  Raises
+    ``ValueError`` for a version pycfile knows no pyc format of, and ``TypeError`` for
+    something that is not a version.
+    """
     v = as_version(version)
     fmt = _BY_VERSION.get((v.implementation, v.major, v.minor))
     if fmt is None:
