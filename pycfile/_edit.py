@@ -1,0 +1,240 @@
+"""Editing constants and file names in a pyc.
+
+Both functions return a new :class:`~pycfile.PycFile` and leave the input alone.  Only
+what is replaced changes; everything else is written back byte for byte (a value that was
+shared keeps being shared, so references elsewhere in the stream stay as they were
+unless they pointed into a replaced value).
+"""
+
+from __future__ import annotations
+
+import math
+import struct
+from typing import Any, Dict, List, Mapping, Optional, Tuple
+
+import attrs
+
+from ._code import Code
+from ._plain import from_python
+from ._pyc import PycFile
+from ._reader import has_refs
+from ._refs import copy_value
+from ._values import (
+    Bytes,
+    Complex,
+    Float,
+    FrozenSet,
+    Int,
+    Long,
+    Singleton,
+    Str,
+    Tuple as TupleValue,
+    Value,
+)
+
+__all__ = ["constant_key", "replace_constants", "replace_filename"]
+
+_PACK_D = struct.Struct("<d")
+_SINGLETON_KEYS = {"N": ("None",), "T": ("bool", True), "F": ("bool", False), ".": ("Ellipsis",), "S": ("StopIteration",)}
+
+Key = Tuple[Any, ...]
+
+
+def _float_key(x: float) -> Any:
+    return "nan" if math.isnan(x) else _PACK_D.pack(x)
+
+
+def _python_key(obj: Any) -> Key:
+    """The match key of a plain Python value (TypeError for a kind no constant has)."""
+    if obj is None:
+        return ("None",)
+    if obj is True or obj is False:
+        return ("bool", obj)
+    if obj is Ellipsis:
+        return ("Ellipsis",)
+    if obj is StopIteration:
+        return ("StopIteration",)
+    kind = type(obj)
+    if kind is int:
+        return ("int", obj)
+    if kind is float:
+        return ("float", _float_key(obj))
+    if kind is complex:
+        return ("complex", _float_key(obj.real), _float_key(obj.imag))
+    if kind is str:
+        return ("str", obj)
+    if kind is bytes:
+        return ("bytes", obj)
+    if kind is tuple:
+        return ("tuple",) + tuple(_python_key(item) for item in obj)
+    if kind is frozenset:
+        return ("frozenset", frozenset(_python_key(item) for item in obj))
+    raise TypeError(f"{kind.__name__} is not a constant type replace_constants can match")
+
+
+def constant_key(value: Value) -> Optional[Key]:
+    """The match key of a model value: equal for values of the same type and value
+    (``1``, ``True`` and ``1.0`` differ; every NaN matches NaN; ``0.0`` and ``-0.0``
+    differ); ``None`` for what cannot be matched (code objects, mutable containers)."""
+    if isinstance(value, Singleton):
+        return _SINGLETON_KEYS[value.code]
+    if isinstance(value, (Int, Long)):
+        return ("int", value.value)
+    try:
+        if isinstance(value, Float):
+            return ("float", _float_key(value.value))
+        if isinstance(value, Complex):
+            number = value.value
+            return ("complex", _float_key(number.real), _float_key(number.imag))
+    except ValueError:  # text that is not a float: matches nothing
+        return None
+    if isinstance(value, Str):
+        return ("str", value.value)
+    if isinstance(value, Bytes):
+        return ("bytes", value.value)
+    if isinstance(value, TupleValue):
+        keys = [constant_key(item) for item in value.items]
+        return None if any(k is None for k in keys) else ("tuple",) + tuple(keys)
+    if isinstance(value, FrozenSet):
+        keys = [constant_key(item) for item in value.items]
+        return None if any(k is None for k in keys) else ("frozenset", frozenset(keys))
+    return None
+
+
+def _replace(pyc: PycFile, mapping: Mapping[Any, Any]) -> Tuple[PycFile, int]:
+    fmt = pyc.format
+    wanted: Dict[Key, Any] = {}
+    for old, new in mapping.items():
+        wanted[_python_key(old)] = new
+    code = copy_value(pyc.code)
+    result = PycFile(attrs.evolve(pyc.header), code, pyc.trailer)
+    if not isinstance(code, Code):
+        return result, 0
+    sites: List[Tuple[List[Value], int, Value]] = []
+    scanned: set[int] = set()
+
+    def scan(container: Optional[Value]) -> None:
+        if not isinstance(container, (TupleValue, FrozenSet)) or id(container) in scanned:
+            return
+        scanned.add(id(container))
+        for i, item in enumerate(container.items):
+            key = constant_key(item) if wanted else None
+            if key is not None and key in wanted:
+                sites.append((container.items, i, item))
+            else:
+                scan(item)
+
+    for each in code.walk():
+        scan(getattr(each, "co_consts", None))
+    counts: Dict[int, int] = {}
+    for _, _, old in sites:
+        counts[id(old)] = counts.get(id(old), 0) + 1
+    made: Dict[int, Value] = {}
+    refs = has_refs(fmt)
+    for items, i, old in sites:
+        new = made.get(id(old))
+        if new is None:
+            key = constant_key(old)
+            assert key is not None
+            new = from_python(copy_value(wanted[key]) if _is_model(wanted[key]) else wanted[key], fmt)
+            if refs and counts[id(old)] > 1 and not isinstance(new, Singleton):
+                new.flag_ref = True  # shared, so CPython's refcount is above one
+            made[id(old)] = new
+        items[i] = new
+    return result, len(sites)
+
+
+def _is_model(obj: Any) -> bool:
+    return attrs.has(type(obj)) or isinstance(obj, Code)
+
+
+def replace_constants(pyc: PycFile, mapping: Mapping[Any, Any]) -> PycFile:
+    """A new pyc in which every constant equal to a key of ``mapping`` is replaced by
+    the mapped value.
+
+    Constants are looked for in the ``co_consts`` of every code object (nested ones
+    included) and inside the tuple and frozenset constants there.  Matching is by type
+    and value: ``1``, ``True`` and ``1.0`` are different constants, NaN matches NaN, and
+    ``0.0`` is not ``-0.0``; keys may be None, bool, int, float, complex, str, bytes,
+    Ellipsis, and tuples or frozensets of those.  In 2.x pycs, ``bytes`` keys match the
+    8-bit ``str`` constants and ``str`` keys the ``unicode`` ones.
+
+    The new value is written the way that version's CPython writes such a constant
+    (:func:`pycfile.from_python`); a replaced value that was shared is shared (and from
+    3.4 flagged for reference) like the one it replaces.  Values may also be model values.
+    Everything else is written back byte for byte.  ``pyc`` is not changed.
+    """
+    return _replace(pyc, mapping)[0]
+
+
+def _text_of(value: Value) -> Optional[str]:
+    if isinstance(value, Str):
+        return value.value
+    if isinstance(value, Bytes):
+        return value.value.decode("utf-8", "surrogateescape")
+    return None
+
+
+def _string_like(old: Value, text: str, pyc: PycFile) -> Value:
+    """``text`` stored like ``old`` (same kind, type code and flag where they can hold it)."""
+    if isinstance(old, Bytes):
+        return Bytes(text.encode("utf-8", "surrogateescape"), old.code, old.flag_ref)
+    if isinstance(old, Str):
+        code = old.code
+        ascii_only = text.isascii()
+        if code in "zZ" and (not ascii_only or len(text) > 255):
+            code = {"z": "a", "Z": "A"}[code]
+        if code in "aA" and not ascii_only:
+            code = {"a": "u", "A": "t"}[code]
+        return Str(text, code, old.flag_ref)
+    return from_python(text, pyc.format)
+
+
+def _replace_filename(
+    pyc: PycFile, filename: Optional[str], prefixes: Optional[Mapping[str, str]]
+) -> Tuple[PycFile, int]:
+    if filename is None and not prefixes:
+        raise ValueError("give a filename or a non-empty prefixes mapping")
+    ordered = sorted((prefixes or {}).items(), key=lambda item: -len(item[0]))
+    code = copy_value(pyc.code)
+    result = PycFile(attrs.evolve(pyc.header), code, pyc.trailer)
+    if not isinstance(code, Code):
+        return result, 0
+    made: Dict[int, Value] = {}
+    changed = 0
+    for each in code.walk():
+        old = getattr(each, "co_filename", None)
+        if old is None:
+            continue
+        text = _text_of(old)
+        if text is None:
+            continue
+        if filename is not None:
+            new_text = filename
+        else:
+            new_text = text
+            for before, after in ordered:
+                if text.startswith(before):
+                    new_text = after + text[len(before):]
+                    break
+        if new_text == text:
+            continue
+        new = made.get(id(old))
+        if new is None:
+            new = made[id(old)] = _string_like(old, new_text, pyc)
+        setattr(each, "co_filename", new)
+        changed += 1
+    return result, changed
+
+
+def replace_filename(
+    pyc: PycFile, filename: Optional[str] = None, *, prefixes: Optional[Mapping[str, str]] = None
+) -> PycFile:
+    """A new pyc whose code objects all have ``co_filename`` ``filename``, or, with
+    ``prefixes``, whose file names starting with a key have that prefix replaced by its
+    value (the longest matching prefix wins; other names stay).
+
+    The new name keeps the old one's kind, type code and FLAG_REF where they can hold it
+    (2.x file names are 8-bit strings, encoded as UTF-8).  ``pyc`` is not changed.
+    """
+    return _replace_filename(pyc, filename, prefixes)[0]
