@@ -18,13 +18,15 @@ from ._code import Code
 from ._plain import from_python
 from ._pyc import PycFile
 from ._reader import has_refs
-from ._refs import copy_value
+from ._refs import copy_value, unique_values
 from ._values import (
     Bytes,
     Complex,
+    Dict as DictValue,
     Float,
     FrozenSet,
     Int,
+    List as ListValue,
     Long,
     Singleton,
     Str,
@@ -137,11 +139,24 @@ def _replace(pyc: PycFile, mapping: Mapping[Any, Any]) -> Tuple[PycFile, int]:
             key = constant_key(old)
             assert key is not None
             new = from_python(copy_value(wanted[key]) if _is_model(wanted[key]) else wanted[key], fmt)
+            if refs and fmt.version.implementation == "pypy":
+                _flag_like_pypy(new)
             if refs and counts[id(old)] > 1 and not isinstance(new, Singleton):
                 new.flag_ref = True  # shared, so CPython's refcount is above one
             made[id(old)] = new
         items[i] = new
     return result, len(sites)
+
+
+# PyPy 3's writer flags every str, bytes, long, list, dict and frozenset it writes, and
+# never ints, floats, tuples or code objects (observed on 7.3.11; shared/FACTS.md 3.5).
+_PYPY_FLAGGED = (Str, Bytes, Long, ListValue, DictValue, FrozenSet)
+
+
+def _flag_like_pypy(value: Value) -> None:
+    for each in unique_values(value):
+        if isinstance(each, _PYPY_FLAGGED):
+            each.flag_ref = True
 
 
 def _is_model(obj: Any) -> bool:
