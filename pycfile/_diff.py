@@ -2,12 +2,13 @@
 
 Type codes, FLAG_REFs, sharing and the stored order of set items are ignored; values are
 compared as the interpreter would load them (NaN equals NaN, ``1`` is not ``True``).
-Code objects are matched by their place in the tree (``code.co_consts[3]``).
+Nested code objects are matched by name (and rank among code objects of the same name in
+the same ``co_consts``), the other constants by their order.
 """
 
 from __future__ import annotations
 
-from typing import Any, List, Optional, Set
+from typing import Any, Dict, List, Optional, Set, Tuple
 
 import attrs
 
@@ -147,16 +148,36 @@ def _kind(value: Value) -> str:
     return type(value).__name__
 
 
+def _code_label(value: Code, seen: Dict[str, int]) -> Tuple[str, int]:
+    name = _name_of(getattr(value, "co_name", None))
+    seen[name] = seen.get(name, 0) + 1
+    return name, seen[name]
+
+
 def _diff_consts(a: List[Value], b: List[Value], path: str, name: str, out: List[Difference]) -> None:
-    for i in range(max(len(a), len(b))):
-        where = f"{path}[{i}]"
-        va = a[i] if i < len(a) else None
-        vb = b[i] if i < len(b) else None
-        if isinstance(va, Code) or isinstance(vb, Code):
-            if va is None or vb is None:
-                out.append(Difference("code", where, _plain(va), _plain(vb), name))
-            else:
-                _diff_code(va, vb, where, name, out)
-            continue
+    """Code objects are matched by name (and rank among same-named ones), the other
+    constants by their position among the non-code constants."""
+    codes_a: Dict[Tuple[str, int], Tuple[int, Code]] = {}
+    codes_b: Dict[Tuple[str, int], Tuple[int, Code]] = {}
+    for items, codes in ((a, codes_a), (b, codes_b)):
+        seen: Dict[str, int] = {}
+        for i, item in enumerate(items):
+            if isinstance(item, Code):
+                codes[_code_label(item, seen)] = (i, item)
+    plain_a = [(i, v) for i, v in enumerate(a) if not isinstance(v, Code)]
+    plain_b = [(i, v) for i, v in enumerate(b) if not isinstance(v, Code)]
+    for k in range(max(len(plain_a), len(plain_b))):
+        ia, va = plain_a[k] if k < len(plain_a) else (None, None)
+        ib, vb = plain_b[k] if k < len(plain_b) else (None, None)
+        where = f"{path}[{ia if ia is not None else ib}]"
         if va is None or vb is None or _semantic(va) != _semantic(vb):
             out.append(Difference("const", where, None if va is None else _plain(va), None if vb is None else _plain(vb), name))
+    for label in list(codes_a) + [label for label in codes_b if label not in codes_a]:
+        ca, cb = codes_a.get(label), codes_b.get(label)
+        if ca is not None and cb is not None:
+            _diff_code(ca[1], cb[1], f"{path}[{ca[0]}]", name, out)
+        else:
+            index = ca[0] if ca is not None else cb[0]  # type: ignore[index]
+            out.append(
+                Difference("code", f"{path}[{index}]", None if ca is None else _plain(ca[1]), None if cb is None else _plain(cb[1]), name)
+            )
