@@ -2,7 +2,8 @@
 
 ``pycfile verify`` and the test suite use this same discovery.  Candidates come from
 pyenv (``$(pyenv root)/versions/*/bin/python``), from names on PATH (``python2.7``,
-``python3.6`` ... ``python3.13``, ``pypy3``, ``pypy``) and from the environment variable
+``python3.6`` ... ``python3.15``, ``pypy3``, ``pypy``; pyenv's shims are skipped, they
+only run the pyenv versions already listed) and from the environment variable
 ``PYCFILE_INTERPRETERS`` (paths separated by ``os.pathsep``).  Each candidate is asked
 its version once; the first interpreter found for an (implementation, major, minor) wins.
 """
@@ -82,14 +83,17 @@ def _pyenv_root() -> Path:
 
 
 def _candidates() -> Iterator[str]:
-    yield from (str(p) for p in sorted((_pyenv_root() / "versions").glob("*/bin/python")))
+    root = _pyenv_root()
+    yield from (str(p) for p in sorted((root / "versions").glob("*/bin/python")))
+    shims = str(root / "shims") + os.sep
     for name in _PATH_NAMES:
         found = shutil.which(name)
-        if found:
+        if found and not found.startswith(shims):  # pyenv's shims run the versions above
             yield found
     yield from (p for p in os.environ.get("PYCFILE_INTERPRETERS", "").split(os.pathsep) if p)
 
 
+@functools.lru_cache(maxsize=None)
 def _probe(path: str) -> Optional[Interpreter]:
     try:
         out = subprocess.run([path, "-E", "-s", "-c", _PROBE], capture_output=True, text=True, timeout=60)
@@ -99,9 +103,9 @@ def _probe(path: str) -> Optional[Interpreter]:
         return None  # not there, broken, or printed something unexpected
 
 
-@functools.lru_cache(maxsize=None)
-def _discover() -> Tuple[Interpreter, ...]:
-    found: Dict[Tuple[str, int, int], Interpreter] = {}
+def _found() -> Iterator[Interpreter]:
+    """Working interpreters in candidate order (each path once; later ones of the same
+    version are yielded too: the first one wins)."""
     seen_paths: Set[str] = set()
     for path in _candidates():
         real = os.path.realpath(path)
@@ -110,7 +114,14 @@ def _discover() -> Tuple[Interpreter, ...]:
         seen_paths.add(real)
         interpreter = _probe(path)
         if interpreter is not None:
-            found.setdefault((interpreter.implementation, interpreter.major, interpreter.minor), interpreter)
+            yield interpreter
+
+
+@functools.lru_cache(maxsize=None)
+def _discover() -> Tuple[Interpreter, ...]:
+    found: Dict[Tuple[str, int, int], Interpreter] = {}
+    for interpreter in _found():
+        found.setdefault((interpreter.implementation, interpreter.major, interpreter.minor), interpreter)
     return tuple(sorted(found.values(), key=lambda i: (i.implementation, i.major, i.minor)))
 
 
@@ -122,8 +133,13 @@ def discover() -> List[Interpreter]:
 
 
 def find(key: str) -> Optional[Interpreter]:
-    """The interpreter ``key`` names (``cpython-3.12``, ``pypy-3``...), if one was found."""
-    return next((i for i in _discover() if i.matches(key)), None)
+    """The interpreter ``key`` names (``cpython-3.12``, ``pypy-3``...), if one was found.
+
+    The same answer as searching :func:`discover`'s list, but it stops probing
+    candidates at the first match (the first one found wins there too)."""
+    if _discover.cache_info().currsize:
+        return next((i for i in _discover() if i.matches(key)), None)
+    return next((i for i in _found() if i.matches(key)), None)
 
 
 def find_for_version(version: PythonVersion) -> Optional[Interpreter]:
