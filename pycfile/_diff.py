@@ -47,7 +47,9 @@ class Difference:
 
     def __str__(self) -> str:
         where = f"{self.path} ({self.code_name})" if self.code_name else self.path
-        return f"{self.kind} {where}: {_short(self.a)} != {_short(self.b)}"
+        if self.kind != "header":  # header paths say it already
+            where = f"{self.kind} {where}"
+        return f"{where}: {_short(self.a)} != {_short(self.b)}"
 
 
 def _short(value: Any, limit: int = 80) -> str:
