@@ -26,7 +26,7 @@ from ._edit import _replace, _replace_filename
 from ._errors import PycError
 from ._pyc import PycFile, dump, load
 from ._reader import has_refs
-from ._refs import normalize, strip_refs, unique_values
+from ._refs import deep, normalize, strip_refs, unique_values
 from ._stamp import restamp, to_hash_based, to_timestamp
 from ._values import (
     Bytes,
@@ -256,14 +256,10 @@ def _text_lines(tree: Any, label: str, indent: int, lines: List[str]) -> None:
         lines.append(f"{head} {tree.get('value')!r}")
 
 
-def _dump(args: argparse.Namespace) -> int:
-    pyc = load(args.file)
+def _dump_text(pyc: PycFile, as_json: bool) -> str:
     tree = to_json(pyc)
-    out = _out(args)
-    if args.json:
-        json.dump(tree, out, indent=1)
-        out.write("\n")
-        return 0
+    if as_json:
+        return json.dumps(tree, indent=1) + "\n"
     header = tree["header"]
     lines = [f"{tree['version']} (magic {tree['magic_number']}), {header['size']}-byte header, {_mode(pyc)}"]
     for key in ("flags", "mtime", "source_size", "source_hash"):
@@ -272,7 +268,11 @@ def _dump(args: argparse.Namespace) -> int:
     _text_lines(tree["code"], "code", 0, lines)
     if pyc.trailer:
         lines.append(f"trailer: {pyc.trailer!r}")
-    out.write("\n".join(lines) + "\n")
+    return "\n".join(lines) + "\n"
+
+
+def _dump(args: argparse.Namespace) -> int:
+    _out(args).write(deep(_dump_text, load(args.file), args.json))
     return 0
 
 
@@ -309,7 +309,7 @@ def _patch(args: argparse.Namespace) -> int:
     pyc = load(args.file)
     out = _out(args)
     if mapping:
-        pyc, count = _replace(pyc, mapping)
+        pyc, count = deep(_replace, pyc, mapping)
         if count == 0:
             print(f"pycfile: no constant matched {', '.join(repr(k) for k in mapping)}; nothing written", file=sys.stderr)
             return 1

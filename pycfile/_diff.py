@@ -16,6 +16,7 @@ from ._code import Code, code_fields
 from ._edit import constant_key
 from ._plain import to_python
 from ._pyc import PycFile
+from ._refs import deep
 from ._values import Bytes, Dict as DictValue, FrozenDict, FrozenSet, List as ListValue, Set as SetValue, Slice, Str, Tuple as TupleValue, Value
 
 __all__ = ["Difference", "diff"]
@@ -112,6 +113,10 @@ def diff(a: PycFile, b: PycFile) -> List[Difference]:
 
     An empty list means they load to the same code with the same header.
     """
+    return deep(_diff, a, b)
+
+
+def _diff(a: PycFile, b: PycFile) -> List[Difference]:
     out: List[Difference] = []
     ha, hb = a.header, b.header
     if ha.magic != hb.magic or ha.version != hb.version:

@@ -18,7 +18,7 @@ from ._code import Code
 from ._plain import from_python
 from ._pyc import PycFile
 from ._reader import has_refs
-from ._refs import copy_value, unique_values
+from ._refs import copy_value, deep, unique_values
 from ._values import (
     Bytes,
     Complex,
@@ -179,7 +179,7 @@ def replace_constants(pyc: PycFile, mapping: Mapping[Any, Any]) -> PycFile:
     3.4 flagged for reference) like the one it replaces.  Values may also be model values.
     Everything else is written back byte for byte.  ``pyc`` is not changed.
     """
-    return _replace(pyc, mapping)[0]
+    return deep(_replace, pyc, mapping)[0]
 
 
 def _text_of(value: Value) -> Optional[str]:

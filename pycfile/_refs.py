@@ -14,7 +14,7 @@ other editing modules.
 from __future__ import annotations
 
 import copy
-from typing import Any, Dict, List, Optional, Set, Tuple, cast
+from typing import Any, Callable, Dict, List, Optional, Set, Tuple, TypeVar, cast
 
 import attrs
 
@@ -73,6 +73,17 @@ def set_kids(value: Value, new: List[Value]) -> None:
         names = [name for name, is_int in code_fields(type(value)) if not is_int]
         for name, item in zip(names, new):
             setattr(value, name, item)
+
+
+T = TypeVar("T")
+
+
+def deep(fn: Callable[..., T], *args: Any) -> T:
+    """``fn(*args)``, rerun on a big stack if the input nests deeper than this one allows."""
+    try:
+        return fn(*args)
+    except RecursionError:
+        return call_with_deep_stack(fn, *args)
 
 
 def copy_value(value: Value) -> Value:

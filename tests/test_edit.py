@@ -4,6 +4,7 @@ interpreter then sees, and that nothing else changes."""
 from __future__ import annotations
 
 import math
+from pathlib import Path
 import struct
 
 import pytest
@@ -129,3 +130,31 @@ def test_filename_prefixes(key: str, oracle_for: OracleFor) -> None:
     assert result["raised"]["filename"] == "/site/pkg/mod.py"
     unchanged = pycfile.replace_filename(pyc, prefixes={"/nowhere/": "/x/"})
     assert pycfile.dumps(unchanged) == pycfile.dumps(pyc)
+
+
+def test_deeply_nested_constants(oracle_for: OracleFor, tmp_path: Path) -> None:
+    """Editing, diffing and dumping never hit Python's recursion limit: a constant nested
+    1500 tuples deep (3.12 reads up to 2000 levels) is replaced and loads in 3.12."""
+    oracle = oracle_for("cpython-3.12")
+    assert oracle.interpreter.key == "cpython-3.12"
+    pyc = pycfile.loads(oracle.compile_source(b"X = 1\n"))
+    nest: pycfile.Value = pycfile.Str("deep leaf", "z")
+    for _ in range(1500):
+        nest = pycfile.Tuple([nest], ")")
+    pyc.code.co_consts.items.append(nest)  # type: ignore[union-attr]
+    out = pycfile.replace_constants(pyc, {"deep leaf": "replaced"})
+    differences = pycfile.diff(pyc, out)
+    assert [(d.kind, d.path) for d in differences] == [("const", "code.co_consts[2]")]
+    data = pycfile.dumps(pycfile.normalize(pycfile.strip_refs(out)))
+    leaf = pycfile.loads(data).code.co_consts.items[2]  # type: ignore[union-attr]
+    for _ in range(1500):
+        leaf = leaf.items[0]
+    assert leaf == pycfile.Str("replaced", "Z")  # identifier-like: interned
+    path = tmp_path / "deep.pyc"
+    path.write_bytes(data)
+    from pycfile import _cli
+
+    assert _cli.main(["dump", "--json", str(path)]) == 0
+    assert _cli.main(["dump", str(path)]) == 0
+    # The interpreter's marshal reads it (too deep for the oracle's JSON trees).
+    assert _cli.main(["verify", str(path)]) == 0
