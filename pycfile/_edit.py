@@ -74,7 +74,7 @@ def _python_key(obj: Any) -> Key:
     raise TypeError(f"{kind.__name__} is not a constant type replace_constants can match")
 
 
-def constant_key(value: Value) -> Optional[Key]:
+def constant_key(value: Value, memo: Optional[Dict[int, Optional[Key]]] = None) -> Optional[Key]:
     """The match key of a model value: equal for values of the same type and value
     (``1``, ``True`` and ``1.0`` differ; every NaN matches NaN; ``0.0`` and ``-0.0``
     differ); ``None`` for what cannot be matched (code objects, mutable containers)."""
@@ -94,12 +94,16 @@ def constant_key(value: Value) -> Optional[Key]:
         return ("str", value.value)
     if isinstance(value, Bytes):
         return ("bytes", value.value)
-    if isinstance(value, TupleValue):
-        keys = [constant_key(item) for item in value.items]
-        return None if any(k is None for k in keys) else ("tuple",) + tuple(keys)
-    if isinstance(value, FrozenSet):
-        keys = [constant_key(item) for item in value.items]
-        return None if any(k is None for k in keys) else ("frozenset", frozenset(keys))
+    if isinstance(value, (TupleValue, FrozenSet)):
+        if memo is not None and id(value) in memo:
+            return memo[id(value)]
+        keys = [constant_key(item, memo) for item in value.items]
+        key: Optional[Key] = None
+        if all(k is not None for k in keys):
+            key = ("tuple",) + tuple(keys) if isinstance(value, TupleValue) else ("frozenset", frozenset(keys))
+        if memo is not None:
+            memo[id(value)] = key
+        return key
     return None
 
 
@@ -114,13 +118,14 @@ def _replace(pyc: PycFile, mapping: Mapping[Any, Any]) -> Tuple[PycFile, int]:
         return result, 0
     sites: List[Tuple[List[Value], int, Value]] = []
     scanned: set[int] = set()
+    memo: Dict[int, Optional[Key]] = {}
 
     def scan(container: Optional[Value]) -> None:
         if not isinstance(container, (TupleValue, FrozenSet)) or id(container) in scanned:
             return
         scanned.add(id(container))
         for i, item in enumerate(container.items):
-            key = constant_key(item) if wanted else None
+            key = constant_key(item, memo) if wanted else None
             if key is not None and key in wanted:
                 sites.append((container.items, i, item))
             else:
@@ -136,7 +141,7 @@ def _replace(pyc: PycFile, mapping: Mapping[Any, Any]) -> Tuple[PycFile, int]:
     for items, i, old in sites:
         new = made.get(id(old))
         if new is None:
-            key = constant_key(old)
+            key = constant_key(old, memo)
             assert key is not None
             new = from_python(copy_value(wanted[key]) if _is_model(wanted[key]) else wanted[key], fmt)
             if refs and fmt.version.implementation == "pypy":
