@@ -182,7 +182,8 @@ def test_diff(oracle_for: OracleFor, tmp_path: Path) -> None:
 @pytest.mark.parametrize("key", ["cpython-2.7", "cpython-3.6", "cpython-3.13", "pypy-3"])
 def test_verify_uses_an_interpreter_of_the_pyc_version(key: str, oracle_for: OracleFor, tmp_path: Path) -> None:
     path = _pyc(oracle_for, key, tmp_path)
-    assert f"ok: {require(key).key} " in module_cmd("verify", path).stdout
+    # The same interpreter the test suite's discovery found, path and all.
+    assert module_cmd("verify", path).stdout.startswith(f"ok: {require(key)} loads: code object ")
     # A model pycfile writes but the interpreter refuses: a code object whose file name
     # is an int.
     pyc = pycfile.load(path)
@@ -196,3 +197,10 @@ def test_verify_reports_the_interpreters_error(oracle_for: OracleFor, tmp_path: 
     path = _pyc(oracle_for, "cpython-3.12", tmp_path)
     out = module_cmd("verify", "--python", require("cpython-3.11").path, path, expect=1).stdout
     assert "FAILED" in out and "bad magic number" in out
+
+
+def test_verify_without_an_interpreter_of_that_version(tmp_path: Path) -> None:
+    samples = Path(__file__).resolve().parents[2] / "shared" / "samples" / "3.14"
+    sample = sorted(samples.glob("*.pyc"))[0]
+    proc = module_cmd("verify", sample, expect=2)
+    assert "no CPython 3.14 interpreter found" in proc.stderr
