@@ -311,7 +311,8 @@ def _patch(args: argparse.Namespace) -> int:
     if mapping:
         pyc, count = deep(_replace, pyc, mapping)
         if count == 0:
-            print(f"pycfile: no constant matched {', '.join(repr(k) for k in mapping)}; nothing written", file=sys.stderr)
+            hint = " (the 8-bit strings of 2.x match --type bytes)" if pyc.version.major < 3 and args.type == "str" else ""
+            print(f"pycfile patch: no constant matched {', '.join(repr(k) for k in mapping)}{hint}; nothing written", file=sys.stderr)
             return 1
         print(f"replaced {count} constant{'s' if count != 1 else ''}", file=out)
     if args.filename is not None or args.filename_prefix:
@@ -373,7 +374,7 @@ def _restamp(args: argparse.Namespace) -> int:
     pyc = load(args.file)
     mode = args.mode
     if mode == "keep" and (args.mtime is not None or args.source_size is not None):
-        mode = "timestamp" if not pyc.header.hash_based else mode
+        mode = "timestamp"  # a stored mtime or size only exists in timestamp pycs
     if mode in ("checked-hash", "unchecked-hash") or (mode == "keep" and pyc.header.hash_based):
         if args.source is None:
             raise CommandError("a hash-based pyc needs --source")
@@ -535,6 +536,9 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         where = f" (offset {e.offset}, path {e.path or '-'})" if e.offset is not None or e.path else ""
         print(f"pycfile {args.command}: error: {type(e).__name__}: {e}{where}", file=sys.stderr)
         return 2
+    except BrokenPipeError:  # the reader went away (`pycfile dump x.pyc | head`)
+        sys.stderr.close()
+        return 0
     except (OSError, ValueError, TypeError) as e:
         print(f"pycfile {args.command}: error: {e}", file=sys.stderr)
         return 2

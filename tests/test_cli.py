@@ -167,7 +167,9 @@ def test_restamp(oracle_for: OracleFor, tmp_path: Path) -> None:
     module_cmd("restamp", path, "--source", source, "--mode", "unchecked-hash")
     data = path.read_bytes()
     assert struct.unpack_from("<I", data, 4)[0] == 1 and data[8:16] == oracle.source_hash(SOURCE)
-    module_cmd("restamp", path, "--mode", "checked-hash", expect=2)
+    module_cmd("restamp", path, "--mode", "checked-hash", expect=2)  # no source given
+    module_cmd("restamp", path, "--mtime", 9, "--source-size", 3)  # back to a timestamp pyc
+    assert struct.unpack_from("<III", path.read_bytes(), 4) == (0, 9, 3)
 
 
 def test_diff(oracle_for: OracleFor, tmp_path: Path) -> None:
