@@ -13,7 +13,7 @@ from typing import Any, Dict, List, Optional, Set, Tuple
 import attrs
 
 from ._code import Code, code_fields
-from ._edit import constant_key
+from ._edit import Key, KeyMaker
 from ._plain import to_python
 from ._pyc import PycFile
 from ._refs import deep
@@ -58,34 +58,44 @@ def _short(value: Any, limit: int = 80) -> str:
     return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
-def _semantic(value: Value, active: Optional[Set[int]] = None) -> Any:
-    """A hashable key equal for values that load equal (code objects by their fields)."""
-    key = constant_key(value)
-    if key is not None:
-        return key
-    active = active if active is not None else set()
-    if id(value) in active:
-        return ("cycle",)
-    active.add(id(value))
-    try:
+class _Semantic(KeyMaker):
+    """Keys equal for values that load equal (code objects by their fields); flat like
+    :class:`KeyMaker`'s, so deep values compare without deep recursion in C."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._active: Set[int] = set()
+
+    def key(self, value: Value) -> Key:
+        found = self.model(value)
+        if found is not None:
+            return found
+        if id(value) in self._active:
+            return ("cycle",)
+        self._active.add(id(value))
+        try:
+            return self._container(value)
+        finally:
+            self._active.discard(id(value))
+
+    def _container(self, value: Value) -> Key:
+        name = type(value).__name__
         if isinstance(value, (TupleValue, ListValue)):
-            return (type(value).__name__,) + tuple(_semantic(v, active) for v in value.items)
+            return (name,) + tuple([self.number(self.key(v)) for v in value.items])
         if isinstance(value, (SetValue, FrozenSet)):
-            return (type(value).__name__, frozenset(_semantic(v, active) for v in value.items))
+            return (name, frozenset([self.number(self.key(v)) for v in value.items]))
         if isinstance(value, (DictValue, FrozenDict)):
-            pairs = {_semantic(k, active): _semantic(v, active) for k, v in value.items}
-            return (type(value).__name__, frozenset(pairs.items()))
+            pairs = {self.number(self.key(k)): self.number(self.key(v)) for k, v in value.items}
+            return (name, frozenset(pairs.items()))
         if isinstance(value, Slice):
-            return ("slice", _semantic(value.start, active), _semantic(value.stop, active), _semantic(value.step, active))
+            return ("slice",) + tuple([self.number(self.key(v)) for v in (value.start, value.stop, value.step)])
         if isinstance(value, Code):
-            fields = tuple(
-                getattr(value, name) if is_int else _semantic(getattr(value, name), active)
-                for name, is_int in code_fields(type(value))
-            )
-            return (type(value).__name__,) + fields
+            fields = [
+                getattr(value, field) if is_int else self.number(self.key(getattr(value, field)))
+                for field, is_int in code_fields(type(value))
+            ]
+            return (name,) + tuple(fields)
         return ("?", repr(value))
-    finally:
-        active.discard(id(value))
 
 
 def _plain(value: Any) -> Any:
@@ -98,6 +108,8 @@ def _plain(value: Any) -> Any:
         return to_python(value)
     except (ValueError, TypeError):
         return value
+    except RecursionError:  # to_python on host 3.12 stops at ~900 levels (C recursion)
+        return f"<{type(value).__name__} nested too deep to show>"
 
 
 def _name_of(value: Any) -> str:
@@ -127,13 +139,13 @@ def _diff(a: PycFile, b: PycFile) -> List[Difference]:
             out.append(Difference("header", f"header.{name}", va, vb))
     if a.trailer != b.trailer:
         out.append(Difference("header", "trailer", a.trailer, b.trailer))
-    _diff_code(a.code, b.code, "code", "", out)
+    _diff_code(a.code, b.code, "code", "", out, _Semantic())
     return out
 
 
-def _diff_code(a: Value, b: Value, path: str, outer: str, out: List[Difference]) -> None:
+def _diff_code(a: Value, b: Value, path: str, outer: str, out: List[Difference], keys: _Semantic) -> None:
     if not isinstance(a, Code) or not isinstance(b, Code) or type(a) is not type(b):
-        if _semantic(a) != _semantic(b):
+        if keys.key(a) != keys.key(b):
             out.append(Difference("code", path, _kind(a), _kind(b), outer))
         return
     name = outer + ("." if outer else "") + _name_of(getattr(a, "co_name", None))
@@ -141,9 +153,9 @@ def _diff_code(a: Value, b: Value, path: str, outer: str, out: List[Difference])
         va, vb = getattr(a, field), getattr(b, field)
         where = f"{path}.{field}"
         if field == "co_consts" and isinstance(va, TupleValue) and isinstance(vb, TupleValue):
-            _diff_consts(va.items, vb.items, where, name, out)
+            _diff_consts(va.items, vb.items, where, name, out, keys)
             continue
-        same = va == vb if is_int else _semantic(va) == _semantic(vb)
+        same = va == vb if is_int else keys.key(va) == keys.key(vb)
         if not same:
             kind = "name" if field in NAME_FIELDS else "field"
             out.append(Difference(kind, where, _plain(va), _plain(vb), name))
@@ -161,7 +173,7 @@ def _code_label(value: Code, seen: Dict[str, int]) -> Tuple[str, int]:
     return name, seen[name]
 
 
-def _diff_consts(a: List[Value], b: List[Value], path: str, name: str, out: List[Difference]) -> None:
+def _diff_consts(a: List[Value], b: List[Value], path: str, name: str, out: List[Difference], keys: _Semantic) -> None:
     """Code objects are matched by name (and rank among same-named ones), the other
     constants by their position among the non-code constants."""
     codes_a: Dict[Tuple[str, int], Tuple[int, Code]] = {}
@@ -177,12 +189,12 @@ def _diff_consts(a: List[Value], b: List[Value], path: str, name: str, out: List
         ia, va = plain_a[k] if k < len(plain_a) else (None, None)
         ib, vb = plain_b[k] if k < len(plain_b) else (None, None)
         where = f"{path}[{ia if ia is not None else ib}]"
-        if va is None or vb is None or _semantic(va) != _semantic(vb):
+        if va is None or vb is None or keys.key(va) != keys.key(vb):
             out.append(Difference("const", where, None if va is None else _plain(va), None if vb is None else _plain(vb), name))
     for label in list(codes_a) + [label for label in codes_b if label not in codes_a]:
         ca, cb = codes_a.get(label), codes_b.get(label)
         if ca is not None and cb is not None:
-            _diff_code(ca[1], cb[1], f"{path}[{ca[0]}]", name, out)
+            _diff_code(ca[1], cb[1], f"{path}[{ca[0]}]", name, out, keys)
         else:
             index = ca[0] if ca is not None else cb[0]  # type: ignore[index]
             out.append(

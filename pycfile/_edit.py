@@ -34,7 +34,7 @@ from ._values import (
     Value,
 )
 
-__all__ = ["constant_key", "replace_constants", "replace_filename"]
+__all__ = ["KeyMaker", "replace_constants", "replace_filename"]
 
 _PACK_D = struct.Struct("<d")
 _SINGLETON_KEYS = {"N": ("None",), "T": ("bool", True), "F": ("bool", False), ".": ("Ellipsis",), "S": ("StopIteration",)}
@@ -46,86 +46,102 @@ def _float_key(x: float) -> Any:
     return "nan" if math.isnan(x) else _PACK_D.pack(x)
 
 
-def _python_key(obj: Any) -> Key:
-    """The match key of a plain Python value (TypeError for a kind no constant has)."""
-    if obj is None:
-        return ("None",)
-    if obj is True or obj is False:
-        return ("bool", obj)
-    if obj is Ellipsis:
-        return ("Ellipsis",)
-    if obj is StopIteration:
-        return ("StopIteration",)
-    kind = type(obj)
-    if kind is int:
-        return ("int", obj)
-    if kind is float:
-        return ("float", _float_key(obj))
-    if kind is complex:
-        return ("complex", _float_key(obj.real), _float_key(obj.imag))
-    if kind is str:
-        return ("str", obj)
-    if kind is bytes:
-        return ("bytes", obj)
-    if kind is tuple:
-        return ("tuple",) + tuple(_python_key(item) for item in obj)
-    if kind is frozenset:
-        return ("frozenset", frozenset(_python_key(item) for item in obj))
-    raise TypeError(f"{kind.__name__} is not a constant type replace_constants can match")
+class KeyMaker:
+    """Match keys of constants: equal for values of the same type and value.
 
+    A tuple or frozenset key names its items' keys by number (their index in
+    :attr:`ids`), so keys stay flat: deeply nested constants hash and compare without
+    deep recursion (which CPython 3.12 limits separately from the recursion limit).
+    One KeyMaker's keys are comparable with each other only.
+    """
 
-def constant_key(value: Value, memo: Optional[Dict[int, Optional[Key]]] = None) -> Optional[Key]:
-    """The match key of a model value: equal for values of the same type and value
-    (``1``, ``True`` and ``1.0`` differ; every NaN matches NaN; ``0.0`` and ``-0.0``
-    differ); ``None`` for what cannot be matched (code objects, mutable containers)."""
-    if isinstance(value, Singleton):
-        return _SINGLETON_KEYS[value.code]
-    if isinstance(value, (Int, Long)):
-        return ("int", value.value)
-    try:
-        if isinstance(value, Float):
-            return ("float", _float_key(value.value))
-        if isinstance(value, Complex):
-            number = value.value
-            return ("complex", _float_key(number.real), _float_key(number.imag))
-    except ValueError:  # text that is not a float: matches nothing
+    def __init__(self) -> None:
+        self.ids: Dict[Key, int] = {}
+        self._memo: Dict[int, Optional[Key]] = {}
+
+    def number(self, key: Key) -> int:
+        """The number standing for ``key`` inside container keys."""
+        return self.ids.setdefault(key, len(self.ids))
+
+    def python(self, obj: Any) -> Key:
+        """The key of a plain Python value (TypeError for a kind no constant has)."""
+        if obj is None:
+            return ("None",)
+        if obj is True or obj is False:
+            return ("bool", obj)
+        if obj is Ellipsis:
+            return ("Ellipsis",)
+        if obj is StopIteration:
+            return ("StopIteration",)
+        kind = type(obj)
+        if kind is int:
+            return ("int", obj)
+        if kind is float:
+            return ("float", _float_key(obj))
+        if kind is complex:
+            return ("complex", _float_key(obj.real), _float_key(obj.imag))
+        if kind is str:
+            return ("str", obj)
+        if kind is bytes:
+            return ("bytes", obj)
+        if kind is tuple:
+            return ("tuple",) + tuple(self.number(self.python(item)) for item in obj)
+        if kind is frozenset:
+            return ("frozenset", frozenset(self.number(self.python(item)) for item in obj))
+        raise TypeError(f"{kind.__name__} is not a constant type replace_constants can match")
+
+    def model(self, value: Value) -> Optional[Key]:
+        """The key of a model value; ``None`` for what cannot be matched (code objects,
+        mutable containers, text floats that are not floats)."""
+        if isinstance(value, Singleton):
+            return _SINGLETON_KEYS[value.code]
+        if isinstance(value, (Int, Long)):
+            return ("int", value.value)
+        try:
+            if isinstance(value, Float):
+                return ("float", _float_key(value.value))
+            if isinstance(value, Complex):
+                number = value.value
+                return ("complex", _float_key(number.real), _float_key(number.imag))
+        except ValueError:  # text that is not a float: matches nothing
+            return None
+        if isinstance(value, Str):
+            return ("str", value.value)
+        if isinstance(value, Bytes):
+            return ("bytes", value.value)
+        if isinstance(value, (TupleValue, FrozenSet)):
+            if id(value) in self._memo:
+                return self._memo[id(value)]
+            self._memo[id(value)] = None  # a tuple inside itself matches nothing
+            keys = [self.model(item) for item in value.items]
+            key: Optional[Key] = None
+            if all(k is not None for k in keys):
+                numbers = [self.number(k) for k in keys if k is not None]
+                key = ("tuple",) + tuple(numbers) if isinstance(value, TupleValue) else ("frozenset", frozenset(numbers))
+            self._memo[id(value)] = key
+            return key
         return None
-    if isinstance(value, Str):
-        return ("str", value.value)
-    if isinstance(value, Bytes):
-        return ("bytes", value.value)
-    if isinstance(value, (TupleValue, FrozenSet)):
-        if memo is not None and id(value) in memo:
-            return memo[id(value)]
-        keys = [constant_key(item, memo) for item in value.items]
-        key: Optional[Key] = None
-        if all(k is not None for k in keys):
-            key = ("tuple",) + tuple(keys) if isinstance(value, TupleValue) else ("frozenset", frozenset(keys))
-        if memo is not None:
-            memo[id(value)] = key
-        return key
-    return None
 
 
 def _replace(pyc: PycFile, mapping: Mapping[Any, Any]) -> Tuple[PycFile, int]:
     fmt = pyc.format
+    keys = KeyMaker()
     wanted: Dict[Key, Any] = {}
     for old, new in mapping.items():
-        wanted[_python_key(old)] = new
+        wanted[keys.python(old)] = new
     code = copy_value(pyc.code)
     result = PycFile(attrs.evolve(pyc.header), code, pyc.trailer)
     if not isinstance(code, Code):
         return result, 0
     sites: List[Tuple[List[Value], int, Value]] = []
     scanned: set[int] = set()
-    memo: Dict[int, Optional[Key]] = {}
 
     def scan(container: Optional[Value]) -> None:
         if not isinstance(container, (TupleValue, FrozenSet)) or id(container) in scanned:
             return
         scanned.add(id(container))
         for i, item in enumerate(container.items):
-            key = constant_key(item, memo) if wanted else None
+            key = keys.model(item) if wanted else None
             if key is not None and key in wanted:
                 sites.append((container.items, i, item))
             else:
@@ -141,7 +157,7 @@ def _replace(pyc: PycFile, mapping: Mapping[Any, Any]) -> Tuple[PycFile, int]:
     for items, i, old in sites:
         new = made.get(id(old))
         if new is None:
-            key = constant_key(old, memo)
+            key = keys.model(old)
             assert key is not None
             new = from_python(copy_value(wanted[key]) if _is_model(wanted[key]) else wanted[key], fmt)
             if refs and fmt.version.implementation == "pypy":
