@@ -28,6 +28,10 @@ from ._code import (
     Code311a as Code311a,
     code_class as code_class,
 )
+from ._diff import Difference as Difference
+from ._diff import diff as diff
+from ._edit import replace_constants as replace_constants
+from ._edit import replace_filename as replace_filename
 from ._errors import (
     BadHeaderError as BadHeaderError,
     BadMarshalError as BadMarshalError,
@@ -48,7 +52,13 @@ from ._pyc import dump as dump
 from ._pyc import dumps as dumps
 from ._pyc import load as load
 from ._pyc import loads as loads
+from ._refs import normalize as normalize
+from ._refs import strip_refs as strip_refs
 from ._siphash import source_hash as source_hash
+from ._stamp import restamp as restamp
+from ._stamp import source_stamp as source_stamp
+from ._stamp import to_hash_based as to_hash_based
+from ._stamp import to_timestamp as to_timestamp
 from ._values import (
     Bytes as Bytes,
     Complex as Complex,
@@ -103,6 +113,7 @@ __all__ = [
     "CodeLayout",
     "Complex",
     "Dict",
+    "Difference",
     "FLAG_CHECK_SOURCE",
     "FLAG_HASH_BASED",
     "Float",
@@ -128,6 +139,7 @@ __all__ = [
     "Value",
     "as_version",
     "code_class",
+    "diff",
     "dump",
     "dumps",
     "format_for_magic",
@@ -137,7 +149,15 @@ __all__ = [
     "load",
     "loads",
     "marshal",
+    "normalize",
     "register_magic",
+    "replace_constants",
+    "replace_filename",
+    "restamp",
     "source_hash",
+    "source_stamp",
+    "strip_refs",
+    "to_hash_based",
     "to_python",
+    "to_timestamp",
 ]

@@ -1,10 +1,7 @@
-"""Finding the real Python interpreters the suite tests pycfile against.
+"""The real Python interpreters the suite tests pycfile against.
 
-Candidates come from pyenv (``$(pyenv root)/versions/*/bin/python``), from names on
-PATH (``python2.7``, ``python3.6`` ... ``python3.13``, ``pypy3``, ``pypy``) and from the
-environment variable ``PYCFILE_INTERPRETERS`` (paths separated by ``os.pathsep``).  Each
-is asked its version once; the first interpreter found for an (implementation, major,
-minor) wins.
+Discovery lives in the package (``pycfile._discovery``) so that ``pycfile verify`` and
+the tests find the same interpreters; this module adds what only tests need.
 
 A test that needs one calls :func:`require`.  A missing interpreter fails the test, in CI
 and out of it, unless ``PYCFILE_ALLOW_MISSING_INTERPRETERS=1`` turns that into a skip.
@@ -12,120 +9,15 @@ and out of it, unless ``PYCFILE_ALLOW_MISSING_INTERPRETERS=1`` turns that into a
 
 from __future__ import annotations
 
-import functools
 import os
-import shutil
-import subprocess
-from dataclasses import dataclass
-from pathlib import Path
-from typing import Iterator, List, Optional
 
 import pytest
 
-import pycfile
+from pycfile._discovery import REQUIRED, Interpreter, discover, find, missing_required
 
-__all__ = ["REQUIRED", "Interpreter", "discover", "find", "missing_required", "require"]
-
-#: What the suite must be able to run: CPython 2.7 and 3.6-3.13, and a PyPy 3 (any minor).
-REQUIRED: List[str] = ["cpython-2.7"] + [f"cpython-3.{minor}" for minor in range(6, 14)] + ["pypy-3"]
-
-_PATH_NAMES = ["python2.7"] + [f"python3.{minor}" for minor in range(6, 14)] + ["pypy3", "pypy"]
-
-# Runs under every candidate, 2.7 included; prints "implementation major minor full".
-_PROBE = (
-    "import platform, sys; "
-    "print(' '.join([platform.python_implementation().lower()] + [str(x) for x in sys.version_info[:2]]"
-    " + [platform.python_version()]))"
-)
+__all__ = ["ALLOW_MISSING_VARIABLE", "REQUIRED", "Interpreter", "discover", "find", "missing_required", "require"]
 
 ALLOW_MISSING_VARIABLE = "PYCFILE_ALLOW_MISSING_INTERPRETERS"
-
-
-@dataclass(frozen=True)
-class Interpreter:
-    """A real interpreter: where it is and which Python it is."""
-
-    path: str
-    implementation: str  # "cpython" or "pypy"
-    major: int
-    minor: int
-    full_version: str  # e.g. "3.12.1" (PyPy reports the Python version it implements)
-
-    @property
-    def key(self) -> str:
-        """``cpython-3.12``, ``pypy-3.9``..."""
-        return f"{self.implementation}-{self.major}.{self.minor}"
-
-    @property
-    def version(self) -> pycfile.PythonVersion:
-        """The version as pycfile names it (with the implementation)."""
-        return pycfile.PythonVersion(self.major, self.minor, self.implementation)
-
-    def matches(self, key: str) -> bool:
-        """Whether ``key`` (``cpython-3.12``, or ``pypy-3`` for any minor) names this one."""
-        implementation, _, number = key.partition("-")
-        return implementation == self.implementation and (
-            number == f"{self.major}.{self.minor}" or number == str(self.major)
-        )
-
-    def __str__(self) -> str:
-        return f"{self.key} ({self.full_version}, {self.path})"
-
-
-def _pyenv_root() -> Path:
-    pyenv = shutil.which("pyenv")
-    if pyenv:
-        try:
-            out = subprocess.run([pyenv, "root"], capture_output=True, text=True, timeout=30, check=True)
-            if out.stdout.strip():
-                return Path(out.stdout.strip())
-        except (OSError, subprocess.SubprocessError):
-            pass
-    return Path.home() / ".pyenv"
-
-
-def _candidates() -> Iterator[str]:
-    yield from (str(p) for p in sorted((_pyenv_root() / "versions").glob("*/bin/python")))
-    for name in _PATH_NAMES:
-        found = shutil.which(name)
-        if found:
-            yield found
-    yield from (p for p in os.environ.get("PYCFILE_INTERPRETERS", "").split(os.pathsep) if p)
-
-
-def _probe(path: str) -> Optional[Interpreter]:
-    try:
-        out = subprocess.run([path, "-E", "-s", "-c", _PROBE], capture_output=True, text=True, timeout=60)
-        implementation, major, minor, full = out.stdout.split()
-        return Interpreter(path, implementation, int(major), int(minor), full)
-    except (OSError, subprocess.SubprocessError, ValueError):
-        return None  # not there, broken, or printed something unexpected
-
-
-@functools.lru_cache(maxsize=None)
-def discover() -> List[Interpreter]:
-    """Every working interpreter found, one per (implementation, major, minor)."""
-    found: dict[tuple[str, int, int], Interpreter] = {}
-    seen_paths = set()
-    for path in _candidates():
-        real = os.path.realpath(path)
-        if real in seen_paths:
-            continue
-        seen_paths.add(real)
-        interpreter = _probe(path)
-        if interpreter is not None:
-            found.setdefault((interpreter.implementation, interpreter.major, interpreter.minor), interpreter)
-    return sorted(found.values(), key=lambda i: (i.implementation, i.major, i.minor))
-
-
-def find(key: str) -> Optional[Interpreter]:
-    """The interpreter ``key`` names (``cpython-3.12``, ``pypy-3``...), if one was found."""
-    return next((i for i in discover() if i.matches(key)), None)
-
-
-def missing_required() -> List[str]:
-    """The keys of :data:`REQUIRED` with no interpreter found."""
-    return [key for key in REQUIRED if find(key) is None]
 
 
 def require(key: str) -> Interpreter:

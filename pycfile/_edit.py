@@ -1,0 +1,276 @@
+"""Editing constants and file names in a pyc.
+
+Both functions return a new :class:`~pycfile.PycFile` and leave the input alone.  Only
+what is replaced changes; everything else is written back byte for byte (a value that was
+shared keeps being shared, so references elsewhere in the stream stay as they were
+unless they pointed into a replaced value).
+"""
+
+from __future__ import annotations
+
+import math
+import struct
+from typing import Any, Dict, List, Mapping, Optional, Tuple
+
+import attrs
+
+from ._code import Code
+from ._plain import from_python
+from ._pyc import PycFile
+from ._reader import has_refs
+from ._refs import copy_value, deep, unique_values
+from ._values import (
+    Bytes,
+    Complex,
+    Dict as DictValue,
+    Float,
+    FrozenSet,
+    Int,
+    List as ListValue,
+    Long,
+    Singleton,
+    Str,
+    Tuple as TupleValue,
+    Value,
+)
+
+__all__ = ["KeyMaker", "replace_constants", "replace_filename"]
+
+_PACK_D = struct.Struct("<d")
+_SINGLETON_KEYS = {"N": ("None",), "T": ("bool", True), "F": ("bool", False), ".": ("Ellipsis",), "S": ("StopIteration",)}
+
+Key = Tuple[Any, ...]
+
+
+def _float_key(x: float) -> Any:
+    return "nan" if math.isnan(x) else _PACK_D.pack(x)
+
+
+class KeyMaker:
+    """Match keys of constants: equal for values of the same type and value.
+
+    A tuple or frozenset key names its items' keys by number (their index in
+    :attr:`ids`), so keys stay flat: deeply nested constants hash and compare without
+    deep recursion (which CPython 3.12 limits separately from the recursion limit).
+    One KeyMaker's keys are comparable with each other only.
+    """
+
+    def __init__(self) -> None:
+        self.ids: Dict[Key, int] = {}
+        self._memo: Dict[int, Optional[Key]] = {}
+
+    def number(self, key: Key) -> int:
+        """The number standing for ``key`` inside container keys."""
+        return self.ids.setdefault(key, len(self.ids))
+
+    def python(self, obj: Any) -> Key:
+        """The key of a plain Python value (TypeError for a kind no constant has)."""
+        if obj is None:
+            return ("None",)
+        if obj is True or obj is False:
+            return ("bool", obj)
+        if obj is Ellipsis:
+            return ("Ellipsis",)
+        if obj is StopIteration:
+            return ("StopIteration",)
+        kind = type(obj)
+        if kind is int:
+            return ("int", obj)
+        if kind is float:
+            return ("float", _float_key(obj))
+        if kind is complex:
+            return ("complex", _float_key(obj.real), _float_key(obj.imag))
+        if kind is str:
+            return ("str", obj)
+        if kind is bytes:
+            return ("bytes", obj)
+        if kind is tuple:
+            return ("tuple",) + tuple(self.number(self.python(item)) for item in obj)
+        if kind is frozenset:
+            return ("frozenset", frozenset(self.number(self.python(item)) for item in obj))
+        raise TypeError(f"{kind.__name__} is not a constant type replace_constants can match")
+
+    def model(self, value: Value) -> Optional[Key]:
+        """The key of a model value; ``None`` for what cannot be matched (code objects,
+        mutable containers, text floats that are not floats)."""
+        if isinstance(value, Singleton):
+            return _SINGLETON_KEYS[value.code]
+        if isinstance(value, (Int, Long)):
+            return ("int", value.value)
+        try:
+            if isinstance(value, Float):
+                return ("float", _float_key(value.value))
+            if isinstance(value, Complex):
+                number = value.value
+                return ("complex", _float_key(number.real), _float_key(number.imag))
+        except ValueError:  # text that is not a float: matches nothing
+            return None
+        if isinstance(value, Str):
+            return ("str", value.value)
+        if isinstance(value, Bytes):
+            return ("bytes", value.value)
+        if isinstance(value, (TupleValue, FrozenSet)):
+            if id(value) in self._memo:
+                return self._memo[id(value)]
+            self._memo[id(value)] = None  # a tuple inside itself matches nothing
+            keys = [self.model(item) for item in value.items]
+            key: Optional[Key] = None
+            if all(k is not None for k in keys):
+                numbers = [self.number(k) for k in keys if k is not None]
+                key = ("tuple",) + tuple(numbers) if isinstance(value, TupleValue) else ("frozenset", frozenset(numbers))
+            self._memo[id(value)] = key
+            return key
+        return None
+
+
+def _replace(pyc: PycFile, mapping: Mapping[Any, Any]) -> Tuple[PycFile, int]:
+    fmt = pyc.format
+    keys = KeyMaker()
+    wanted: Dict[Key, Any] = {}
+    for old, new in mapping.items():
+        wanted[keys.python(old)] = new
+    code = copy_value(pyc.code)
+    result = PycFile(attrs.evolve(pyc.header), code, pyc.trailer)
+    if not isinstance(code, Code):
+        return result, 0
+    sites: List[Tuple[List[Value], int, Value]] = []
+    scanned: set[int] = set()
+
+    def scan(container: Optional[Value]) -> None:
+        if not isinstance(container, (TupleValue, FrozenSet)) or id(container) in scanned:
+            return
+        scanned.add(id(container))
+        for i, item in enumerate(container.items):
+            key = keys.model(item) if wanted else None
+            if key is not None and key in wanted:
+                sites.append((container.items, i, item))
+            else:
+                scan(item)
+
+    for each in code.walk():
+        scan(getattr(each, "co_consts", None))
+    counts: Dict[int, int] = {}
+    for _, _, old in sites:
+        counts[id(old)] = counts.get(id(old), 0) + 1
+    made: Dict[int, Value] = {}
+    refs = has_refs(fmt)
+    for items, i, old in sites:
+        new = made.get(id(old))
+        if new is None:
+            key = keys.model(old)
+            assert key is not None
+            new = from_python(copy_value(wanted[key]) if _is_model(wanted[key]) else wanted[key], fmt)
+            if refs and fmt.version.implementation == "pypy":
+                _flag_like_pypy(new)
+            if refs and counts[id(old)] > 1 and not isinstance(new, Singleton):
+                new.flag_ref = True  # shared, so CPython's refcount is above one
+            made[id(old)] = new
+        items[i] = new
+    return result, len(sites)
+
+
+# PyPy 3's writer flags every str, bytes, long, list, dict and frozenset it writes, and
+# never ints, floats, tuples or code objects (observed on 7.3.11; shared/FACTS.md 3.5).
+_PYPY_FLAGGED = (Str, Bytes, Long, ListValue, DictValue, FrozenSet)
+
+
+def _flag_like_pypy(value: Value) -> None:
+    for each in unique_values(value):
+        if isinstance(each, _PYPY_FLAGGED):
+            each.flag_ref = True
+
+
+def _is_model(obj: Any) -> bool:
+    return attrs.has(type(obj)) or isinstance(obj, Code)
+
+
+def replace_constants(pyc: PycFile, mapping: Mapping[Any, Any]) -> PycFile:
+    """A new pyc in which every constant equal to a key of ``mapping`` is replaced by
+    the mapped value.
+
+    Constants are looked for in the ``co_consts`` of every code object (nested ones
+    included) and inside the tuple and frozenset constants there.  Matching is by type
+    and value: ``1``, ``True`` and ``1.0`` are different constants, NaN matches NaN, and
+    ``0.0`` is not ``-0.0``; keys may be None, bool, int, float, complex, str, bytes,
+    Ellipsis, and tuples or frozensets of those.  In 2.x pycs, ``bytes`` keys match the
+    8-bit ``str`` constants and ``str`` keys the ``unicode`` ones.
+
+    The new value is written the way that version's CPython writes such a constant
+    (:func:`pycfile.from_python`); a replaced value that was shared is shared (and from
+    3.4 flagged for reference) like the one it replaces.  Values may also be model values.
+    Everything else is written back byte for byte.  ``pyc`` is not changed.
+    """
+    return deep(_replace, pyc, mapping)[0]
+
+
+def _text_of(value: Value) -> Optional[str]:
+    if isinstance(value, Str):
+        return value.value
+    if isinstance(value, Bytes):
+        return value.value.decode("utf-8", "surrogateescape")
+    return None
+
+
+def _string_like(old: Value, text: str, pyc: PycFile) -> Value:
+    """``text`` stored like ``old`` (same kind, type code and flag where they can hold it)."""
+    if isinstance(old, Bytes):
+        return Bytes(text.encode("utf-8", "surrogateescape"), old.code, old.flag_ref)
+    if isinstance(old, Str):
+        code = old.code
+        ascii_only = text.isascii()
+        if code in "zZ" and (not ascii_only or len(text) > 255):
+            code = {"z": "a", "Z": "A"}[code]
+        if code in "aA" and not ascii_only:
+            code = {"a": "u", "A": "t"}[code]
+        return Str(text, code, old.flag_ref)
+    return from_python(text, pyc.format)
+
+
+def _replace_filename(
+    pyc: PycFile, filename: Optional[str], prefixes: Optional[Mapping[str, str]]
+) -> Tuple[PycFile, int]:
+    if filename is None and not prefixes:
+        raise ValueError("give a filename or a non-empty prefixes mapping")
+    ordered = sorted((prefixes or {}).items(), key=lambda item: -len(item[0]))
+    code = copy_value(pyc.code)
+    result = PycFile(attrs.evolve(pyc.header), code, pyc.trailer)
+    if not isinstance(code, Code):
+        return result, 0
+    made: Dict[int, Value] = {}
+    changed = 0
+    for each in code.walk():
+        old = getattr(each, "co_filename", None)
+        if old is None:
+            continue
+        text = _text_of(old)
+        if text is None:
+            continue
+        if filename is not None:
+            new_text = filename
+        else:
+            new_text = text
+            for before, after in ordered:
+                if text.startswith(before):
+                    new_text = after + text[len(before):]
+                    break
+        if new_text == text:
+            continue
+        new = made.get(id(old))
+        if new is None:
+            new = made[id(old)] = _string_like(old, new_text, pyc)
+        setattr(each, "co_filename", new)
+        changed += 1
+    return result, changed
+
+
+def replace_filename(
+    pyc: PycFile, filename: Optional[str] = None, *, prefixes: Optional[Mapping[str, str]] = None
+) -> PycFile:
+    """A new pyc whose code objects all have ``co_filename`` ``filename``, or, with
+    ``prefixes``, whose file names starting with a key have that prefix replaced by its
+    value (the longest matching prefix wins; other names stay).
+
+    The new name keeps the old one's kind, type code and FLAG_REF where they can hold it
+    (2.x file names are 8-bit strings, encoded as UTF-8).  ``pyc`` is not changed.
+    """
+    return _replace_filename(pyc, filename, prefixes)[0]

@@ -1,0 +1,160 @@
+"""replace_constants and replace_filename: what matches (by type and value), what the
+interpreter then sees, and that nothing else changes."""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+import struct
+
+import pytest
+
+import pycfile
+
+from edit_support import SOURCE, float_tree, int_tree, str_tree, tuple_tree
+from interpreters import REQUIRED
+from oracle import Oracle, OracleFor, Tree
+
+pytestmark = pytest.mark.interpreters
+
+PY3_KEYS = [key for key in REQUIRED if key != "cpython-2.7"]
+
+TYPED_SOURCE = b"""\
+A = 1
+B = True
+C = 1.0
+D = (1, True, 1.0, 0.0, -0.0)
+Z = 0.0
+M = -0.0
+W = "swap me"
+"""
+
+TRUE: Tree = {"t": "True"}
+FALSE: Tree = {"t": "False"}
+
+
+def _import(oracle: Oracle, pyc: pycfile.PycFile, attributes: list) -> dict:
+    name = "typed_" + oracle.interpreter.key.replace("-", "_").replace(".", "_")
+    result = oracle.call("import_sourceless", pyc=pycfile.dumps(pyc).hex(), name=name, attributes=attributes)
+    values: dict = result["values"]
+    return values
+
+
+@pytest.mark.parametrize("key", PY3_KEYS)
+def test_matching_is_by_type_and_value(key: str, oracle_for: OracleFor) -> None:
+    oracle = oracle_for(key)
+    pyc = pycfile.loads(oracle.compile_source(TYPED_SOURCE))
+    names = ["A", "B", "C", "D", "Z", "M", "W"]
+    before = _import(oracle, pyc, names)
+    assert before["D"] == tuple_tree(int_tree(1), TRUE, float_tree(1.0), float_tree(0.0), float_tree(-0.0))
+
+    ints = _import(oracle, pycfile.replace_constants(pyc, {1: 5}), names)
+    assert ints == dict(before, A=int_tree(5), D=tuple_tree(int_tree(5), TRUE, float_tree(1.0), float_tree(0.0), float_tree(-0.0)))
+
+    bools = _import(oracle, pycfile.replace_constants(pyc, {True: False}), names)
+    assert bools == dict(before, B=FALSE, D=tuple_tree(int_tree(1), FALSE, float_tree(1.0), float_tree(0.0), float_tree(-0.0)))
+
+    floats = _import(oracle, pycfile.replace_constants(pyc, {1.0: 2.5, 0.0: 9.0}), names)
+    assert floats == dict(
+        before,
+        C=float_tree(2.5),
+        Z=float_tree(9.0),
+        D=tuple_tree(int_tree(1), TRUE, float_tree(2.5), float_tree(9.0), float_tree(-0.0)),
+    )
+
+    other_type = _import(oracle, pycfile.replace_constants(pyc, {"swap me": 17, -0.0: "minus zero"}), names)
+    assert other_type["W"] == int_tree(17) and other_type["M"] == str_tree("minus zero")
+
+    # A whole tuple constant is a key too.
+    whole = _import(oracle, pycfile.replace_constants(pyc, {(1, True, 1.0, 0.0, -0.0): ("a", b"b")}), names)
+    assert whole["D"] == tuple_tree(str_tree("a"), {"t": "bytes", "v": b"b".hex()}) and whole["A"] == int_tree(1)
+
+
+@pytest.mark.parametrize("key", ["cpython-2.7", "cpython-3.6", "cpython-3.13", "pypy-3"])
+def test_nan_matches_nan(key: str, oracle_for: OracleFor) -> None:
+    oracle = oracle_for(key)
+    pyc = pycfile.loads(oracle.compile_source(SOURCE))
+    with_nan = pycfile.replace_constants(pyc, {2.5: float("nan")})
+    seen = _import(oracle, with_nan, ["F"])["F"]
+    assert math.isnan(struct.unpack("<d", bytes.fromhex(seen["v"]))[0])
+    back = pycfile.replace_constants(with_nan, {float("nan"): 7.0})
+    assert _import(oracle, back, ["F", "G"]) == {
+        "F": float_tree(7.0),
+        "G": tuple_tree(int_tree(123456), float_tree(7.0), str_tree("original text")),
+    }
+
+
+def test_py2_bytes_keys_match_8bit_strings(oracle_for: OracleFor) -> None:
+    oracle = oracle_for("cpython-2.7")
+    pyc = pycfile.loads(oracle.compile_source(b'S = "eight bit"\nU = u"eight bit"\n'))
+    only_str = _import(oracle, pycfile.replace_constants(pyc, {b"eight bit": b"changed"}), ["S", "U"])
+    assert only_str == {"S": {"t": "bytes", "v": b"changed".hex()}, "U": str_tree("eight bit")}
+    only_unicode = _import(oracle, pycfile.replace_constants(pyc, {"eight bit": "changed"}), ["S", "U"])
+    assert only_unicode == {"S": {"t": "bytes", "v": b"eight bit".hex()}, "U": str_tree("changed")}
+
+
+def test_input_is_not_changed_and_model_values_are_copied(oracle_for: OracleFor) -> None:
+    data = oracle_for("cpython-3.12").compile_source(SOURCE)
+    pyc = pycfile.loads(data)
+    fresh = pycfile.loads(data)
+    replacement = pycfile.Str("given as a model", "u")
+    out = pycfile.replace_constants(pyc, {"original text": replacement, 123456: 1})
+    out = pycfile.replace_filename(out, "x.py")
+    assert pyc == fresh and pycfile.dumps(pyc) == data
+    assert isinstance(out.code, pycfile.Code)
+    new = out.code.co_consts.items[1]  # type: ignore[attr-defined]
+    assert new is not replacement and (new.value, new.code) == (replacement.value, replacement.code)
+    # It replaces a string that 3.12 shares between three code objects: shared, so flagged.
+    assert new.flag_ref and not replacement.flag_ref
+
+
+def test_unsupported_keys_and_missing_names() -> None:
+    pyc = pycfile.PycFile(
+        pycfile.PycHeader(pycfile.format_for_version((3, 12)).magic, pycfile.format_for_version((3, 12)), 0, 0, 0),
+        pycfile.Singleton("N"),
+    )
+    with pytest.raises(TypeError):
+        pycfile.replace_constants(pyc, {frozenset(): 1, object(): 2})
+    with pytest.raises(ValueError):
+        pycfile.replace_filename(pyc)
+
+
+@pytest.mark.parametrize("key", ["cpython-2.7", "cpython-3.12"])
+def test_filename_prefixes(key: str, oracle_for: OracleFor) -> None:
+    oracle = oracle_for(key)
+    pyc = pycfile.loads(oracle.compile_source(SOURCE, "/build/src/pkg/mod.py"))
+    out = pycfile.replace_filename(pyc, prefixes={"/build/": "/b/", "/build/src/": "/site/", "/elsewhere": "/x"})
+    filenames = {pycfile.to_python(c.co_filename) for c in out.code.walk()}  # type: ignore[attr-defined]
+    assert filenames == {"/site/pkg/mod.py" if key != "cpython-2.7" else b"/site/pkg/mod.py"}
+    result = oracle.call("import_sourceless", pyc=pycfile.dumps(out).hex(), name="prefixes_" + key[-2:].replace(".", ""), call="fail")
+    assert result["raised"]["filename"] == "/site/pkg/mod.py"
+    unchanged = pycfile.replace_filename(pyc, prefixes={"/nowhere/": "/x/"})
+    assert pycfile.dumps(unchanged) == pycfile.dumps(pyc)
+
+
+def test_deeply_nested_constants(oracle_for: OracleFor, tmp_path: Path) -> None:
+    """Editing, diffing and dumping never hit Python's recursion limit: a constant nested
+    1500 tuples deep (3.12 reads up to 2000 levels) is replaced and loads in 3.12."""
+    oracle = oracle_for("cpython-3.12")
+    assert oracle.interpreter.key == "cpython-3.12"
+    pyc = pycfile.loads(oracle.compile_source(b"X = 1\n"))
+    nest: pycfile.Value = pycfile.Str("deep leaf", "z")
+    for _ in range(1500):
+        nest = pycfile.Tuple([nest], ")")
+    pyc.code.co_consts.items.append(nest)  # type: ignore[union-attr]
+    out = pycfile.replace_constants(pyc, {"deep leaf": "replaced"})
+    differences = pycfile.diff(pyc, out)
+    assert [(d.kind, d.path) for d in differences] == [("const", "code.co_consts[2]")]
+    data = pycfile.dumps(pycfile.normalize(pycfile.strip_refs(out)))
+    leaf = pycfile.loads(data).code.co_consts.items[2]  # type: ignore[union-attr]
+    for _ in range(1500):
+        leaf = leaf.items[0]
+    assert leaf == pycfile.Str("replaced", "Z")  # identifier-like: interned
+    path = tmp_path / "deep.pyc"
+    path.write_bytes(data)
+    from pycfile import _cli
+
+    assert _cli.main(["dump", "--json", str(path)]) == 0
+    assert _cli.main(["dump", str(path)]) == 0
+    # The interpreter's marshal reads it (too deep for the oracle's JSON trees).
+    assert _cli.main(["verify", str(path)]) == 0
