@@ -1,0 +1,113 @@
+# -*- coding: utf-8 -*-
+"""Worker operations: what the interpreter itself says about line and exception tables.
+
+Python-2.7-compatible, like worker.py.
+
+- ``line_tables`` (``paths``: pyc files written by this interpreter, optional ``full``):
+  for each file, reads it, skips this version's header, ``marshal.loads`` the body and
+  walks every code object (depth first, a code object before the ones in its
+  ``co_consts``, each object once -- the order of ``pycfile.Code.walk``).  For each code
+  object it gives the tables this interpreter has:
+
+  * ``starts``: ``list(dis.findlinestarts(code))``
+  * ``lines``: ``list(code.co_lines())`` (3.10+)
+  * ``positions``: ``list(code.co_positions())`` (3.11+)
+  * ``exceptions``: ``dis._parse_exception_table(code)`` as ``[start, end, target,
+    depth, lasti]`` lists (3.11+)
+
+  Each table is its canonical JSON text (``json.dumps(table, separators=(",", ":"))``,
+  tuples as lists); without ``full`` only the SHA-1 of that text is sent, hex.  Returns
+  ``{"tables": [names present], "files": [[{name: digest or table}, ...] per code object]
+  per path]}``.
+"""
+
+import dis
+import hashlib
+import json
+import marshal
+import sys
+
+TABLES = ("starts", "lines", "positions", "exceptions")
+
+
+def header_size():
+    if sys.version_info < (3, 3):
+        return 8
+    if sys.version_info < (3, 7):
+        return 12
+    return 16
+
+
+def walk(code):
+    """Every code object in ``code``, in pycfile.Code.walk order."""
+    seen = set()
+    stack = [code]
+    found = []
+    while stack:
+        current = stack.pop()
+        if id(current) in seen:
+            continue
+        seen.add(id(current))
+        found.append(current)
+        children = [c for c in current.co_consts if isinstance(c, type(code))]
+        stack.extend(reversed(children))
+    return found
+
+
+def available(code):
+    names = ["starts"]
+    if hasattr(code, "co_lines"):
+        names.append("lines")
+    if hasattr(code, "co_positions"):
+        names.append("positions")
+    if hasattr(dis, "_parse_exception_table") and hasattr(code, "co_exceptiontable"):
+        names.append("exceptions")
+    return names
+
+
+def tables_of(code, names):
+    out = {}
+    for name in names:
+        if name == "starts":
+            table = [list(pair) for pair in dis.findlinestarts(code)]
+        elif name == "lines":
+            table = [list(entry) for entry in code.co_lines()]
+        elif name == "positions":
+            table = [list(entry) for entry in code.co_positions()]
+        else:
+            table = [
+                [e.start, e.end, e.target, e.depth, bool(e.lasti)] for e in dis._parse_exception_table(code)
+            ]
+        out[name] = table
+    return out
+
+
+def canonical(table):
+    return json.dumps(table, separators=(",", ":"))
+
+
+def op_line_tables(request):
+    full = bool(request.get("full"))
+    skip = header_size()
+    names = None
+    files = []
+    for path in request["paths"]:
+        with open(path, "rb") as handle:
+            data = handle.read()
+        top = marshal.loads(data[skip:])
+        if names is None:
+            names = available(top)
+        per_code = []
+        for code in walk(top):
+            tables = tables_of(code, names)
+            if full:
+                per_code.append(tables)
+            else:
+                per_code.append(
+                    dict((name, hashlib.sha1(canonical(t).encode("ascii")).hexdigest()) for name, t in tables.items())
+                )
+        files.append(per_code)
+    return {"tables": names or [], "files": files}
+
+
+OPS = {"line_tables": op_line_tables}
