@@ -39,6 +39,13 @@ from ._errors import (
 from ._header import FLAG_CHECK_SOURCE as FLAG_CHECK_SOURCE
 from ._header import FLAG_HASH_BASED as FLAG_HASH_BASED
 from ._header import PycHeader as PycHeader
+from ._instructions import Instruction as Instruction
+from ._instructions import disassemble as disassemble
+from ._instructions import get_instructions as get_instructions
+from ._opcodes import NoOpcodeTableError as NoOpcodeTableError
+from ._opcodes import OpcodeTable as OpcodeTable
+from ._opcodes import opcode_table as opcode_table
+from ._opcodes import opcode_table_versions as opcode_table_versions
 from ._plain import from_python as from_python
 from ._plain import to_python as to_python
 from ._pyc import PycFile as PycFile
@@ -106,10 +113,13 @@ __all__ = [
     "Float",
     "FrozenDict",
     "FrozenSet",
+    "Instruction",
     "Int",
     "List",
     "Long",
     "NestingTooDeepError",
+    "NoOpcodeTableError",
+    "OpcodeTable",
     "PycError",
     "PycFile",
     "PycFormat",
@@ -126,15 +136,19 @@ __all__ = [
     "Value",
     "as_version",
     "code_class",
+    "disassemble",
     "dump",
     "dumps",
     "format_for_magic",
     "format_for_version",
     "from_python",
+    "get_instructions",
     "known_formats",
     "load",
     "loads",
     "marshal",
+    "opcode_table",
+    "opcode_table_versions",
     "register_magic",
     "source_hash",
     "to_python",

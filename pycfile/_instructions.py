@@ -135,6 +135,7 @@ class _Decoder:
         self.code = code
         self.table = table
         self.version = table.version
+        self.v = (table.version.major, table.version.minor)
         self.consts = _items(getattr(code, "co_consts", None))
         self.names = _items(getattr(code, "co_names", None))
         if self.version >= (3, 11):
@@ -183,7 +184,7 @@ def _line_starts(code: Code, version: PythonVersion) -> List[Tuple[int, Optional
 def _resolve(op: int, name: str, arg: int, offset: int, size: int, caches: int, dec: _Decoder) -> Tuple[Any, str, Optional[int], Optional[str]]:
     """``(argval, argrepr, jump_target, note)`` for an instruction with an argument."""
     table = dec.table
-    v = dec.version
+    v = dec.v
     if op in table.hasconst:
         if v == (3, 11) and name == "KW_NAMES":
             return None, "", None, None  # 3.11's dis leaves it unresolved
@@ -246,7 +247,7 @@ def _pick(names: Sequence[str], index: int, what: str) -> Tuple[str, Optional[st
 
 
 def _resolve_other(name: str, arg: int, dec: _Decoder) -> Tuple[Any, str, Optional[int], Optional[str]]:
-    v = dec.version
+    v = dec.v
     table = dec.table
     if name == "FORMAT_VALUE" and v >= (3, 6):
         converter = _FORMAT_CONVERTERS[arg & 3]
@@ -289,41 +290,75 @@ def _resolve_other(name: str, arg: int, dec: _Decoder) -> Tuple[Any, str, Option
     return arg, "", None, None
 
 
+@attrs.frozen(slots=True)
+class _Fast:
+    """Per-opcode lookups of one table, as lists indexed by opcode (0-255)."""
+
+    names: List[str]
+    known: List[bool]
+    has_arg: List[bool]
+    caches: List[int]
+    deop: List[int]
+
+
+_FAST: Dict[str, _Fast] = {}
+
+
+def _fast(table: OpcodeTable) -> _Fast:
+    fast = _FAST.get(table.version_key)
+    if fast is None:
+        ops = range(256)
+        fast = _Fast(
+            names=[table.name(op) for op in ops],
+            known=[table.is_known(op) for op in ops],
+            has_arg=[table.has_arg(op) for op in ops],
+            caches=[table.cache_entries(op) for op in ops],
+            deop=[table.deopt.get(op, op) for op in ops],
+        )
+        _FAST[table.version_key] = fast
+    return fast
+
+
 def _raw_instructions(data: bytes, table: OpcodeTable) -> Iterator[Tuple[int, int, Optional[int], int, int, Optional[str]]]:
     """``(offset, opcode, arg, size, caches, note)`` for every instruction, as dis reads them."""
     n = len(data)
-    v = table.version
     extended = 0
     ext_op = table.extended_arg
+    fast = _fast(table)
+    known = fast.known
     i = 0
     if table.wordcode:
+        has_arg = fast.has_arg
+        cache_of = fast.caches
+        deop = fast.deop
+        reset = table.version >= (3, 10)
         while i < n:
             op = data[i]
-            caches = table.cache_entries(op)
+            caches = cache_of[op]
             note: Optional[str] = None
             arg: Optional[int] = None
             if i + 1 >= n:
                 note = "the bytecode ends inside this instruction (odd length)"
-            if table.has_arg(op):
+            if has_arg[op]:
                 arg = (data[i + 1] if i + 1 < n else 0) | extended
-                extended = (arg << 8) if table.deopt.get(op, op) == ext_op else 0
-            else:
-                if v >= (3, 10):
-                    extended = 0
+                extended = (arg << 8) if deop[op] == ext_op else 0
+            elif reset:
+                extended = 0
             size = 2 + 2 * caches
             if note is None and i + size > n:
                 note = "the bytecode ends inside this instruction's inline cache"
-            if not table.is_known(op):
+            if not known[op]:
                 note = note or f"unknown opcode {op}"
             yield i, op, arg, size, caches, note
             i += size
         return
+    have_argument = table.have_argument
     while i < n:
         op = data[i]
         note = None
         arg = None
         size = 1
-        if op >= table.have_argument:
+        if op >= have_argument:
             size = 3
             if i + 2 >= n:
                 note = "the bytecode ends inside this instruction's argument"
@@ -331,7 +366,7 @@ def _raw_instructions(data: bytes, table: OpcodeTable) -> Iterator[Tuple[int, in
             high = data[i + 2] if i + 2 < n else 0
             arg = low | (high << 8) | extended
             extended = arg << 16 if op == ext_op else 0
-        if not table.is_known(op):
+        if not known[op]:
             note = note or f"unknown opcode {op}"
         yield i, op, arg, min(size, n - i), 0, note
         i += size
@@ -359,9 +394,10 @@ def get_instructions(code: Code, version: Union[VersionLike, PycFormat]) -> List
     starts = dict(_line_starts(code, table.version))
     labels = set()
     resolved = []
+    fast = _fast(table)
     for offset, op, arg, size, caches, note in raw:
-        base = table.deopt.get(op, op)
-        name = table.name(op)
+        base = fast.deop[op]
+        name = fast.names[op]
         argval: Any = None
         argrepr = ""
         target: Optional[int] = None
@@ -369,7 +405,7 @@ def get_instructions(code: Code, version: Union[VersionLike, PycFormat]) -> List
             if note is not None and note.startswith("unknown opcode"):
                 argval = arg
             else:
-                argval, argrepr, target, arg_note = _resolve(base, table.name(base), arg, offset, size, caches, dec)
+                argval, argrepr, target, arg_note = _resolve(base, fast.names[base], arg, offset, size, caches, dec)
                 note = note or arg_note
         if target is not None:
             labels.add(target)
