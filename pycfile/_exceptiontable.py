@@ -26,7 +26,7 @@ __all__ = ["ExceptionTableEntry", "decode_exception_table", "encode_exception_ta
 _PATH = "co_exceptiontable"
 
 
-@attrs.frozen
+@attrs.define
 class ExceptionTableEntry:
     """One handler range: instructions at byte offsets ``start <= offset < end`` jump to
     ``target`` with the value stack cut to ``depth`` items, pushing the offset of the

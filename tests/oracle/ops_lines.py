@@ -15,10 +15,11 @@ Python-2.7-compatible, like worker.py.
   * ``exceptions``: ``dis._parse_exception_table(code)`` as ``[start, end, target,
     depth, lasti]`` lists (3.11+)
 
-  Each table is its canonical JSON text (``json.dumps(table, separators=(",", ":"))``,
-  tuples as lists); without ``full`` only the SHA-1 of that text is sent, hex.  Returns
-  ``{"tables": [names present], "files": [[{name: digest or table}, ...] per code object]
-  per path]}``.
+  Each table is a list of tuples; its canonical text is
+  ``json.dumps(table, separators=(",", ":"))`` (tuples become arrays; the C encoder
+  makes it cheaply, the same text in every interpreter here).  Without ``full`` only
+  the SHA-1 of that text is sent, hex; with it, the tables themselves.  Returns ``{"tables": [names present], "files": [[{name: digest or
+  table}, ...] per code object] per path]}``.
 """
 
 import dis
@@ -69,15 +70,13 @@ def tables_of(code, names):
     out = {}
     for name in names:
         if name == "starts":
-            table = [list(pair) for pair in dis.findlinestarts(code)]
+            table = list(dis.findlinestarts(code))
         elif name == "lines":
-            table = [list(entry) for entry in code.co_lines()]
+            table = list(code.co_lines())
         elif name == "positions":
-            table = [list(entry) for entry in code.co_positions()]
+            table = list(code.co_positions())
         else:
-            table = [
-                [e.start, e.end, e.target, e.depth, bool(e.lasti)] for e in dis._parse_exception_table(code)
-            ]
+            table = [(e.start, e.end, e.target, e.depth, bool(e.lasti)) for e in dis._parse_exception_table(code)]
         out[name] = table
     return out
 
