@@ -349,7 +349,7 @@ def _raw_instructions(data: bytes, table: OpcodeTable) -> Iterator[Tuple[int, in
                 note = "the bytecode ends inside this instruction's inline cache"
             if not known[op]:
                 note = note or f"unknown opcode {op}"
-            yield i, op, arg, size, caches, note
+            yield i, op, arg, min(size, n - i), caches, note
             i += size
         return
     have_argument = table.have_argument

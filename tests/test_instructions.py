@@ -30,8 +30,6 @@ from corpus import Mode, corpus_part, quick
 from interpreters import REQUIRED, require
 from oracle import Oracle, OracleFor, describe_model, first_difference
 
-pytestmark = pytest.mark.interpreters
-
 BATCH = 40  # pyc paths per worker request
 # The full stdlib has ~10x the code of the quick slice (3.8 million instructions for 3.11
 # alone); decoding every one of them on both sides takes ~30 minutes of CPU for the ten
@@ -111,6 +109,7 @@ def _difference(oracle: Oracle, path: Path, index: int) -> str:
     return first_difference(theirs, ours) or "(equal when fetched in full)"
 
 
+@pytest.mark.interpreters
 @pytest.mark.parametrize("key", REQUIRED)
 def test_instructions_equal_the_interpreters_dis(key: str, oracle_for: OracleFor) -> None:
     interpreter = require(key)
@@ -151,3 +150,107 @@ def test_instructions_equal_the_interpreters_dis(key: str, oracle_for: OracleFor
         f"{len(mismatched)} of {codes} code objects differ from {key}'s dis:\n" + "\n".join(problems[: SHOWN * 2])
     )
     assert instructions == theirs_count
+
+
+# -- untrusted bytes ---------------------------------------------------------------------
+
+from hypothesis import given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+import attrs  # noqa: E402
+
+VERSIONS = pycfile.opcode_table_versions()
+
+
+def make_code(version: pycfile.PythonVersion, co_code: bytes, *, consts: int = 2, names: int = 2) -> Code:
+    """A code object of ``version``'s layout around ``co_code``, with a few constants,
+    names and variables."""
+    layout = pycfile.format_for_version(version).code_layout
+    assert layout is not None
+    cls = pycfile.code_class(layout)
+    py2 = version.major < 3
+
+    def text(s: str) -> pycfile.Value:
+        return pycfile.Bytes(s.encode(), "t") if py2 else pycfile.Str(s, "u")
+
+    fields: Dict[str, Any] = {}
+    for field in attrs.fields(cls):  # type: ignore[arg-type]
+        name = field.name
+        if name == "flag_ref":
+            continue
+        if field.type in ("int", int):
+            fields[name] = 1 if name == "co_firstlineno" else 0
+        elif name == "co_code":
+            fields[name] = pycfile.Bytes(co_code)
+        elif name == "co_consts":
+            fields[name] = pycfile.Tuple([pycfile.Int(i) for i in range(consts)])
+        elif name in ("co_names", "co_varnames", "co_localsplusnames", "co_cellvars", "co_freevars"):
+            fields[name] = pycfile.Tuple([text(f"{name[3]}{i}") for i in range(names)])
+        elif name == "co_localspluskinds":
+            fields[name] = pycfile.Bytes(bytes([0x20] * names))
+        elif name in ("co_filename", "co_name", "co_qualname"):
+            fields[name] = text("x")
+        else:
+            fields[name] = pycfile.Bytes(b"")
+    return cls(**fields)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.sampled_from(VERSIONS), st.binary(max_size=64))
+def test_any_bytes_decode_without_error(version: pycfile.PythonVersion, data: bytes) -> None:
+    code = make_code(version, data)
+    instructions = get_instructions(code, version)
+    assert sum(i.size for i in instructions) == len(data)
+    assert all(i.note for i in instructions if not pycfile.opcode_table(version).is_known(i.opcode))
+    pycfile.disassemble(code, version)
+
+
+@pytest.mark.parametrize("version", VERSIONS, ids=str)
+def test_bad_bytes_give_notes(version: pycfile.PythonVersion) -> None:
+    table = pycfile.opcode_table(version)
+    unknown = next(op for op in range(1, 256) if not table.is_known(op))
+    load_const = table.opmap["LOAD_CONST"]
+    ext = table.extended_arg
+    assert ext is not None
+    if table.wordcode:
+        body = bytes([unknown, 0, load_const, 7, ext, 1])  # index 7: out of range; EXTENDED_ARG last
+    else:
+        body = bytes([unknown, load_const, 7, 0, ext, 1])  # EXTENDED_ARG cut short
+    instructions = get_instructions(make_code(version, body), version)
+    assert instructions[0].opname == f"<{unknown}>" and instructions[0].note == f"unknown opcode {unknown}"
+    assert instructions[1].opname == "LOAD_CONST" and instructions[1].arg == 7
+    assert instructions[1].argval is None and "constant index 7 out of range" in (instructions[1].note or "")
+    assert instructions[2].opname == "EXTENDED_ARG"
+    if not table.wordcode:
+        assert instructions[2].note is not None
+    odd = get_instructions(make_code(version, bytes([load_const])), version)
+    assert len(odd) == 1 and odd[0].note is not None
+
+
+def test_extended_arg_is_folded() -> None:
+    for version in [pycfile.PythonVersion(2, 7), pycfile.PythonVersion(3, 5), pycfile.PythonVersion(3, 12)]:
+        table = pycfile.opcode_table(version)
+        ext, load_const = table.extended_arg, table.opmap["LOAD_CONST"]
+        assert ext is not None
+        if table.wordcode:
+            body = bytes([ext, 1, load_const, 2])
+            expected = 0x102
+        else:
+            body = bytes([ext, 1, 0, load_const, 2, 0])
+            expected = 0x10002
+        instructions = get_instructions(make_code(version, body, consts=0x10003), version)
+        assert [i.opname for i in instructions] == ["EXTENDED_ARG", "LOAD_CONST"]
+        assert instructions[1].arg == expected and instructions[1].argval == pycfile.Int(expected)
+
+
+def test_disassemble_takes_a_pycfile_and_writes_to_a_stream() -> None:
+    import io
+
+    fmt = pycfile.format_for_version((3, 12))
+    header = pycfile.PycHeader(fmt.magic, fmt, flags=0, mtime=0, source_size=0)
+    pyc = pycfile.PycFile(header, make_code(pycfile.PythonVersion(3, 12), bytes([151, 0])))
+    stream = io.StringIO()
+    text = pycfile.disassemble(pyc, file=stream)
+    assert stream.getvalue() == text and "RESUME" in text
+    with pytest.raises(TypeError):
+        pycfile.disassemble(pyc.code)
