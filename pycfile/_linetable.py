@@ -40,14 +40,17 @@ __all__ = [
     "LinetableEntry",
     "LnotabEntry",
     "LocationEntry",
+    "PypyPositionEntry",
     "PositionTuple",
     "VersionOrFormat",
     "decode_linetable",
     "decode_lnotab",
     "decode_locations",
+    "decode_pypy_positions",
     "encode_linetable",
     "encode_lnotab",
     "encode_locations",
+    "encode_pypy_positions",
     "line_starts",
     "lines",
     "positions",
@@ -351,6 +354,112 @@ def encode_locations(entries: Iterable[LocationEntry]) -> bytes:
 
 
 # --------------------------------------------------------------------------------------
+# PyPy 3.10+ position table (marshalled where CPython 3.8-3.10 keep co_lnotab)
+
+
+@attrs.define
+class PypyPositionEntry:
+    """One instruction's entry in the position table PyPy 3.10+ writes in place of
+    ``co_lnotab`` (one entry per 2-byte code unit).
+
+    ``line_delta`` is the line minus ``co_firstlineno`` (not a running sum), ``None``
+    when the instruction has no position.  ``column`` (0-254), ``end_column`` (0-254,
+    ``None`` when stored as unknown) and ``end_line_delta`` (0-255) are all ``None``
+    when the entry stores the line only.  Read from PyPy's own encoder
+    (``encode_positions``: LEB128 line + 1, then a 0 byte or column + 1, end column + 1
+    and the end-line delta); no PyPy 3.10 interpreter is here to confirm how its
+    ``co_lines()`` reads it.
+    """
+
+    line_delta: Optional[int]
+    column: Optional[int] = None
+    end_column: Optional[int] = None
+    end_line_delta: Optional[int] = None
+
+
+def decode_pypy_positions(data: bytes) -> List[PypyPositionEntry]:
+    """The entries of a PyPy 3.10+ position table."""
+    path = "co_lnotab"
+    entries: List[PypyPositionEntry] = []
+    pos = 0
+    end = len(data)
+    while pos < end:
+        entry = pos
+        value = 0
+        shift = 0
+        while True:
+            if pos >= end:
+                raise _bad(f"position table ends inside the entry that starts at offset {entry}", pos, path)
+            b = data[pos]
+            pos += 1
+            value |= (b & 127) << shift
+            shift += 7
+            if not b & 128:
+                break
+        if value == 0:
+            entries.append(PypyPositionEntry(None))
+            continue
+        if pos >= end:
+            raise _bad(f"position table ends inside the entry that starts at offset {entry}", pos, path)
+        if data[pos] == 0:
+            entries.append(PypyPositionEntry(value - 1))
+            pos += 1
+            continue
+        if pos + 3 > end:
+            raise _bad(f"position table ends inside the entry that starts at offset {entry}", end, path)
+        column, end_column, end_line_delta = data[pos], data[pos + 1], data[pos + 2]
+        entries.append(PypyPositionEntry(value - 1, column - 1, end_column - 1 if end_column else None, end_line_delta))
+        pos += 3
+    return entries
+
+
+def encode_pypy_positions(entries: Iterable[PypyPositionEntry]) -> bytes:
+    """The PyPy 3.10+ position table bytes of ``entries``."""
+    out = bytearray()
+    for i, e in enumerate(entries):
+        columns = (e.column, e.end_column, e.end_line_delta)
+        if e.line_delta is None:
+            if columns != (None, None, None):
+                raise UnwritableError(f"position entry {i} ({e}): an entry without a line holds nothing else")
+            out.append(0)
+            continue
+        if e.line_delta < 0:
+            raise UnwritableError(f"position entry {i} ({e}): line_delta must be >= 0")
+        value = e.line_delta + 1
+        while value >= 128:
+            out.append(128 | (value & 127))
+            value >>= 7
+        out.append(value)
+        if e.column is None:
+            if columns != (None, None, None):
+                raise UnwritableError(f"position entry {i} ({e}): without a column it holds no end column or end line")
+            out.append(0)
+            continue
+        end_column = 0 if e.end_column is None else e.end_column + 1
+        if not 0 <= e.column < 255 or not 0 <= end_column <= 255 or e.end_line_delta is None or not 0 <= e.end_line_delta <= 255:
+            raise UnwritableError(f"position entry {i} ({e}): columns 0..254 and an end-line delta 0..255 fit")
+        out += bytes((e.column + 1, end_column, e.end_line_delta))
+    return bytes(out)
+
+
+def _pypy_located(code: "Code") -> List[_Located]:
+    data = _table_bytes(code, "co_lnotab") or b""
+    first = _firstlineno(code)
+    out: List[_Located] = []
+    for i, e in enumerate(decode_pypy_positions(data)):
+        if e.line_delta is None:
+            out.append((2 * i, 2 * i + 2, -1, -1, -1, -1))
+            continue
+        line = first + e.line_delta
+        if e.column is None or e.end_line_delta is None:
+            out.append((2 * i, 2 * i + 2, line, -1, -1, -1))
+        else:
+            end_column = -1 if e.end_column is None else e.end_column
+            out.append((2 * i, 2 * i + 2, line, line + e.end_line_delta, e.column, end_column))
+    return out
+
+
+# --------------------------------------------------------------------------------------
 # Absolute values, as the interpreter computes them
 
 # Internally a missing line or column is -1, as in CPython; -1 becomes None on output
@@ -447,11 +556,15 @@ def _firstlineno(code: "Code") -> int:
     return value if isinstance(value, int) else 0
 
 
-def _format_of(code: "Code") -> str:
-    """Which table the code object has: none, lnotab, linetable (3.10) or locations."""
+def _format_of(code: "Code", version: VersionOrFormat) -> str:
+    """Which table the code object has: none, lnotab, linetable (3.10), locations
+    (3.11+) or pypy (PyPy 3.10+ positions)."""
     layout = code.layout
     if layout in (CodeLayout.V1_0, CodeLayout.V1_3):
         return "none"
+    v = _version(version)
+    if v.implementation == "pypy" and v >= (3, 10) and layout == CodeLayout.V3_8:
+        return "pypy"
     if layout in (CodeLayout.V3_10, CodeLayout.V3_11A):
         return "linetable"
     if layout == CodeLayout.V3_11:
@@ -515,6 +628,11 @@ def _lines_311(code: "Code", merge: bool) -> List[LineRange]:
     located = _walk_locations(data, _firstlineno(code))
     if not merge:
         return [(loc[0], loc[1], None if loc[2] == -1 else loc[2]) for loc in located]
+    return _merge_lines(located)
+
+
+def _merge_lines(located: List[_Located]) -> List[LineRange]:
+    """Ranges of consecutive locations with one line (3.12+ ``co_lines()``)."""
     ranges: List[LineRange] = []
     if not located:
         return ranges
@@ -547,13 +665,15 @@ def lines(code: "Code", version: VersionOrFormat) -> List[LineRange]:
     the ranges run from each line start (:func:`line_starts`) to the next one, the last
     to the end of ``co_code``.  1.0-1.4 code objects have no line table: ``[]``.
     """
-    kind = _format_of(code)
+    kind = _format_of(code, version)
     if kind == "linetable":
         return _lines_310(code)
     if kind == "locations":
         return _lines_311(code, merge=_version(version) >= (3, 12))
     if kind == "none":
         return []
+    if kind == "pypy":
+        return _merge_lines(_pypy_located(code))
     return _lines_from_starts(_lnotab_starts(code, version), _code_length(code))
 
 
@@ -567,7 +687,7 @@ def line_starts(code: "Code", version: VersionOrFormat) -> List[Tuple[int, Optio
     code objects (no line table) give ``[]``.
     """
     v = _version(version)
-    kind = _format_of(code)
+    kind = _format_of(code, version)
     if kind == "none":
         return []
     if kind == "lnotab" and v < (3, 10):
@@ -612,10 +732,14 @@ def positions(code: "Code", version: VersionOrFormat) -> List[PositionTuple]:
     (before 3.6, where instructions are 1 or 3 bytes), the line being that of the
     :func:`lines` range holding it; ``(None, None, None, None)`` where there is none.
     """
-    if _format_of(code) == "locations":
-        data = _table_bytes(code, "co_linetable")
+    kind = _format_of(code, version)
+    if kind in ("locations", "pypy"):
+        if kind == "pypy":
+            located = _pypy_located(code)
+        else:
+            located = _walk_locations(_table_bytes(code, "co_linetable") or b"", _firstlineno(code))
         result: List[PositionTuple] = []
-        for start, end, line, end_line, column, end_column in _walk_locations(data or b"", _firstlineno(code)):
+        for start, end, line, end_line, column, end_column in located:
             item = (
                 None if line == -1 else line,
                 None if end_line == -1 else end_line,

@@ -25,6 +25,7 @@ by each interpreter and compared whole.
 from __future__ import annotations
 
 import hashlib
+import os
 import json
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
@@ -39,9 +40,11 @@ from pycfile._linetable import (
     decode_linetable,
     decode_lnotab,
     decode_locations,
+    decode_pypy_positions,
     encode_linetable,
     encode_lnotab,
     encode_locations,
+    encode_pypy_positions,
 )
 
 from corpus import Mode, corpus_part
@@ -84,9 +87,11 @@ def _ours(code: Code, fmt: PycFormat, names: Sequence[str]) -> Dict[str, List[Tu
     return out
 
 
-def _table_kind(code: Code) -> str:
+def _table_kind(code: Code, fmt: PycFormat) -> str:
     if code.layout in (CodeLayout.V1_0, CodeLayout.V1_3):
         return ""
+    if fmt.version.implementation == "pypy" and fmt.version >= (3, 10):
+        return "PyPy positions"
     if code.layout == CodeLayout.V3_10:
         return "co_linetable (3.10)"
     if code.layout == CodeLayout.V3_11:
@@ -98,9 +103,14 @@ def _table_kind(code: Code) -> str:
 
 def _round_trip(code: Code, fmt: PycFormat, counts: Dict[str, int]) -> List[str]:
     """What fails to round-trip in a code object's tables (empty if all do)."""
-    kind = _table_kind(code)
+    kind = _table_kind(code, fmt)
     checks: List[Tuple[str, bytes, Any]] = []
-    if kind == "co_lnotab":
+    if kind == "PyPy positions":
+        data = _bytes(code, "co_lnotab")
+        checks.append((kind, data, encode_pypy_positions(decode_pypy_positions(data))))
+        if len(decode_pypy_positions(data)) != len(_bytes(code, "co_code")) // 2:
+            checks.append(("PyPy positions: one entry per code unit", b"", b"x"))
+    elif kind == "co_lnotab":
         data = _bytes(code, "co_lnotab")
         checks.append((kind, data, encode_lnotab(decode_lnotab(data, fmt), fmt)))
     elif kind == "co_linetable (3.10)":
@@ -178,3 +188,134 @@ def _explain(oracle: Oracle, root: Path, mismatched: Sequence[Tuple[Path, int, s
         where = f"{path.relative_to(root)} code #{index} ({code.co_name if hasattr(code, 'co_name') else '?'})"
         lines.append(f"{where} {name}: {first_difference(theirs, ours)} (interpreter first, pycfile second)")
     return lines
+
+
+# -- tables made to reach the rare entry kinds, compiled by each interpreter -------------
+
+
+def _edge_source() -> str:
+    """Python 2.7/3.x source whose tables need every rare form: line jumps over 127 and
+    255 lines (both ways, through loops), columns over 127 and 255, expressions over
+    several lines, a function longer than 255 bytes and 64 code units inside one try
+    block, nested handlers."""
+    long_expression = "y = " + " + ".join(["value"] * 70)  # columns up to ~600
+    body = "\n".join(f"        total = total + {i} * value" for i in range(150))
+    return f'''
+def first(value):
+    {long_expression}
+    return y
+{chr(10) * 300}
+def second(value, items):
+    total = 0
+    try:
+{body}
+    except (ValueError, TypeError):
+        try:
+            total = -1
+        finally:
+            items.append(total)
+    for item in items:
+        while item:
+            item = item - 1
+            if item > 3:
+                break
+    return total
+{chr(10) * 140}
+def third(value):
+    return (value +
+            value *
+            value)
+
+
+class Holder(object):
+    def method(self, a, b=2, *args, **kwargs):
+        return [a for a in args if a]
+'''
+
+
+@pytest.mark.parametrize("key", REQUIRED)
+def test_rare_table_forms_match_the_interpreter(key: str, oracle_for: OracleFor, tmp_path: Path) -> None:
+    interpreter = require(key)
+    oracle = oracle_for(interpreter)
+    path = tmp_path / "edge.pyc"
+    path.write_bytes(oracle.compile_source(_edge_source().encode("ascii"), "edge.py"))
+    theirs = _ask(oracle, [path], full=True)["files"][0]
+    pyc = pycfile.loads(path.read_bytes())
+    codes = list(pyc.code.walk())
+    assert len(codes) == len(theirs)
+    names = _expected_tables(interpreter.version)
+    seen_kinds = set()
+    for index, (code, tables) in enumerate(zip(codes, theirs)):
+        assert not _round_trip(code, pyc.format, {})
+        ours = json.loads(json.dumps(_ours(code, pyc.format, names)))
+        for name in names:
+            assert ours[name] == tables[name], f"code #{index} {name}: {first_difference(tables[name], ours[name])}"
+        if code.layout == CodeLayout.V3_11:
+            seen_kinds |= {e.kind for e in decode_locations(_bytes(code, "co_linetable"))}
+    if interpreter.version >= (3, 11):
+        # the source reaches the long form, the one-line forms and short forms
+        assert {14, 10} <= seen_kinds and seen_kinds & set(range(10)), seen_kinds
+
+
+# -- the shared sample pycs (no interpreter here for most of their versions) -----------
+
+SAMPLES = Path(os.environ.get("PYCFILE_SAMPLES_DIR", Path(__file__).resolve().parents[2] / "shared" / "samples"))
+SAMPLE_FILES = sorted(SAMPLES.glob("*/*.pyc")) if SAMPLES.is_dir() else []
+SET_LINENO = 127
+
+
+def test_samples_are_there() -> None:
+    if not SAMPLE_FILES and os.environ.get("CI", "").strip().lower() in ("1", "true", "yes", "on"):
+        if os.environ.get("PYCFILE_ALLOW_MISSING_SAMPLES", "").strip().lower() not in ("1", "true", "yes", "on"):
+            pytest.fail(f"no sample pycs in {SAMPLES}")
+    if not SAMPLE_FILES:
+        pytest.skip(f"no sample pycs in {SAMPLES}")
+
+
+def _code_bytes(code: Code) -> bytes:
+    return _bytes(code, "co_code") if hasattr(code, "co_code") else b""
+
+
+def _sample_problems(code: Code, fmt: PycFormat) -> List[str]:
+    """What is wrong with the tables of one sample code object."""
+    problems = _round_trip(code, fmt, {})
+    raw = _code_bytes(code)
+    starts = code.line_starts(fmt)
+    ranges = code.lines(fmt)
+    positions = code.positions(fmt)
+    entries = code.exception_table(fmt)
+    version = fmt.version
+    if code.layout in (CodeLayout.V1_0, CodeLayout.V1_3):
+        if starts or ranges:
+            problems.append("line data from a code object without a line table")
+    if (1, 5) <= version < (2, 3) and version.implementation == "cpython":
+        # The compiler also wrote SET_LINENO instructions: every line start after the
+        # first is at one that carries its line.
+        at = {}
+        i = 0
+        while i < len(raw):
+            if raw[i] == SET_LINENO and i + 2 < len(raw):
+                at[i] = raw[i + 1] | raw[i + 2] << 8
+            i += 3 if raw[i] >= 90 else 1
+        problems += [f"line start {s} has no SET_LINENO {line}" for s, line in starts[1:] if at.get(s) != line]
+    if code.layout in (CodeLayout.V3_10, CodeLayout.V3_11):
+        # The compiler covers every byte of the code with the table, in order.
+        covered = [(start, end) for start, end, _ in ranges]
+        if code.layout == CodeLayout.V3_11:
+            if sum(2 * e.length for e in decode_locations(_bytes(code, "co_linetable"))) != len(raw):
+                problems.append("location table does not cover co_code exactly")
+            if len(positions) != len(raw) // 2:
+                problems.append(f"{len(positions)} positions for {len(raw) // 2} code units")
+        if covered and (covered[0][0] != 0 or covered[-1][1] != len(raw) or any(a[1] != b[0] for a, b in zip(covered, covered[1:]))):
+            problems.append(f"line ranges {covered} do not tile co_code ({len(raw)} bytes)")
+    for e in entries:
+        if not (0 <= e.start < e.end <= len(raw) and 0 <= e.target < len(raw)):
+            problems.append(f"exception entry {e} outside co_code ({len(raw)} bytes)")
+    return problems
+
+
+@pytest.mark.parametrize("path", SAMPLE_FILES, ids=lambda p: f"{p.parent.name}/{p.name}")
+def test_sample_tables(path: Path) -> None:
+    pyc = pycfile.loads(path.read_bytes())
+    problems = [f"code #{i}: {p}" for i, code in enumerate(pyc.code.walk()) for p in _sample_problems(code, pyc.format)]
+    assert not problems, "\n".join(problems[:SHOWN])
