@@ -36,6 +36,12 @@ from ._errors import (
     UnknownMagicError as UnknownMagicError,
     UnwritableError as UnwritableError,
 )
+from ._exceptiontable import (
+    ExceptionTableEntry as ExceptionTableEntry,
+    decode_exception_table as decode_exception_table,
+    encode_exception_table as encode_exception_table,
+    exception_table as exception_table,
+)
 from ._header import FLAG_CHECK_SOURCE as FLAG_CHECK_SOURCE
 from ._header import FLAG_HASH_BASED as FLAG_HASH_BASED
 from ._header import PycHeader as PycHeader
@@ -46,6 +52,24 @@ from ._opcodes import NoOpcodeTableError as NoOpcodeTableError
 from ._opcodes import OpcodeTable as OpcodeTable
 from ._opcodes import opcode_table as opcode_table
 from ._opcodes import opcode_table_versions as opcode_table_versions
+from ._linetable import (
+    BadTableError as BadTableError,
+    LinetableEntry as LinetableEntry,
+    LnotabEntry as LnotabEntry,
+    LocationEntry as LocationEntry,
+    PypyPositionEntry as PypyPositionEntry,
+    decode_linetable as decode_linetable,
+    decode_lnotab as decode_lnotab,
+    decode_locations as decode_locations,
+    decode_pypy_positions as decode_pypy_positions,
+    encode_linetable as encode_linetable,
+    encode_lnotab as encode_lnotab,
+    encode_locations as encode_locations,
+    encode_pypy_positions as encode_pypy_positions,
+    line_starts as line_starts,
+    lines as lines,
+    positions as positions,
+)
 from ._plain import from_python as from_python
 from ._plain import to_python as to_python
 from ._pyc import PycFile as PycFile
@@ -89,6 +113,7 @@ __all__ = [
     "BadHeaderError",
     "BadMarshalError",
     "BadPycError",
+    "BadTableError",
     "Bytes",
     "CO_FAST_CELL",
     "CO_FAST_FREE",
@@ -108,6 +133,7 @@ __all__ = [
     "CodeLayout",
     "Complex",
     "Dict",
+    "ExceptionTableEntry",
     "FLAG_CHECK_SOURCE",
     "FLAG_HASH_BASED",
     "Float",
@@ -115,7 +141,10 @@ __all__ = [
     "FrozenSet",
     "Instruction",
     "Int",
+    "LinetableEntry",
     "List",
+    "LnotabEntry",
+    "LocationEntry",
     "Long",
     "NestingTooDeepError",
     "NoOpcodeTableError",
@@ -124,6 +153,7 @@ __all__ = [
     "PycFile",
     "PycFormat",
     "PycHeader",
+    "PypyPositionEntry",
     "PythonVersion",
     "Set",
     "Singleton",
@@ -136,19 +166,33 @@ __all__ = [
     "Value",
     "as_version",
     "code_class",
+    "decode_exception_table",
+    "decode_linetable",
+    "decode_lnotab",
+    "decode_locations",
+    "decode_pypy_positions",
     "disassemble",
     "dump",
     "dumps",
+    "encode_exception_table",
+    "encode_linetable",
+    "encode_lnotab",
+    "encode_locations",
+    "encode_pypy_positions",
+    "exception_table",
     "format_for_magic",
     "format_for_version",
     "from_python",
     "get_instructions",
     "known_formats",
+    "line_starts",
+    "lines",
     "load",
     "loads",
     "marshal",
     "opcode_table",
     "opcode_table_versions",
+    "positions",
     "register_magic",
     "source_hash",
     "to_python",
