@@ -18,7 +18,9 @@ from typing import IO, Any, Callable, Dict, Iterator, List, Optional, Sequence, 
 
 import attrs
 
+from . import _linetable
 from ._code import Code
+from ._errors import PycError
 from ._opcodes import OpcodeTable, opcode_table
 from ._plain import to_python
 from ._pyc import PycFile
@@ -37,7 +39,7 @@ _COMMON_CONSTANTS_314 = ("AssertionError", "NotImplementedError", "tuple", "all"
 _SPECIAL_METHODS_314 = ("__enter__", "__exit__", "__aenter__", "__aexit__")
 
 
-@attrs.frozen(slots=True)
+@attrs.define(slots=True, eq=True)
 class Instruction:
     """One decoded instruction, like :class:`dis.Instruction` of the code's version."""
 
@@ -172,12 +174,10 @@ class _Decoder:
 
 
 def _line_starts(code: Code, version: PythonVersion) -> List[Tuple[int, Optional[int]]]:
-    """``dis.findlinestarts`` of the code's version."""
-    from . import _linetable
-
+    """``dis.findlinestarts`` of the code's version (none if the table is broken)."""
     try:
         return list(_linetable.line_starts(code, version))
-    except Exception:  # a broken line table: no line numbers rather than no listing
+    except PycError:  # a broken line table: no line numbers rather than no listing
         return []
 
 

@@ -145,6 +145,16 @@ def sourced(known: Dict[str, Table]) -> Dict[str, Table]:
         hasjrel=["JUMP_IF_FALSE", "JUMP_IF_TRUE"],
     )
     out["cpython-3.14"] = v314(known["cpython-3.13"])
+    # PyPy 3.10 (no interpreter here): PyPy 3.9's opcodes, with the opcodes CPython 3.10
+    # added or renumbered (pattern matching, ROT_N, GEN_START, RERAISE) at CPython's
+    # numbers, as PyPy's lib-python 3.10 opcode.py does; tests check it on the PyPy 3.10
+    # samples.
+    c39, c310 = known["cpython-3.9"], known["cpython-3.10"]
+    changed = {k: v for k, v in c310["opmap"].items() if c39["opmap"].get(k) != v}
+    groups = {g: [n for n in c310.get(g, []) if n in changed] for g in LISTS if c310.get(g)}
+    pypy310 = derive(known["pypy-3.9"], "PyPy 3.9's opcode module with CPython 3.10's new opcodes",
+                     [], changed, **{g: names for g, names in groups.items() if names})
+    out["pypy-3.10"] = pypy310
     return out
 
 

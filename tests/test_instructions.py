@@ -162,9 +162,11 @@ import attrs  # noqa: E402
 VERSIONS = pycfile.opcode_table_versions()
 
 
-def make_code(version: pycfile.PythonVersion, co_code: bytes, *, consts: int = 2, names: int = 2) -> Code:
+def make_code(
+    version: pycfile.PythonVersion, co_code: bytes, *, consts: int = 2, names: int = 2, tables: bytes = b""
+) -> Code:
     """A code object of ``version``'s layout around ``co_code``, with a few constants,
-    names and variables."""
+    names and variables, and ``tables`` as every line/location/exception table."""
     layout = pycfile.format_for_version(version).code_layout
     assert layout is not None
     cls = pycfile.code_class(layout)
@@ -191,14 +193,14 @@ def make_code(version: pycfile.PythonVersion, co_code: bytes, *, consts: int = 2
         elif name in ("co_filename", "co_name", "co_qualname"):
             fields[name] = text("x")
         else:
-            fields[name] = pycfile.Bytes(b"")
+            fields[name] = pycfile.Bytes(tables)
     return cls(**fields)
 
 
 @settings(max_examples=300, deadline=None)
-@given(st.sampled_from(VERSIONS), st.binary(max_size=64))
-def test_any_bytes_decode_without_error(version: pycfile.PythonVersion, data: bytes) -> None:
-    code = make_code(version, data)
+@given(st.sampled_from(VERSIONS), st.binary(max_size=64), st.binary(max_size=16))
+def test_any_bytes_decode_without_error(version: pycfile.PythonVersion, data: bytes, tables: bytes) -> None:
+    code = make_code(version, data, tables=tables)
     instructions = get_instructions(code, version)
     assert sum(i.size for i in instructions) == len(data)
     assert all(i.note for i in instructions if not pycfile.opcode_table(version).is_known(i.opcode))

@@ -71,7 +71,7 @@ def test_versions_without_a_table() -> None:
     with pytest.raises(pycfile.NoOpcodeTableError):
         opcode_table((1, 5))
     with pytest.raises(pycfile.NoOpcodeTableError):
-        opcode_table(pycfile.PythonVersion(3, 10, "pypy"))
+        opcode_table(pycfile.PythonVersion(3, 8, "pypy"))
 
 
 def _sample_dirs() -> List[Path]:
