@@ -600,7 +600,8 @@ def _lnotab_starts(code: "Code", version: VersionOrFormat) -> List[Tuple[int, in
 
 def _lines_310(code: "Code") -> List[LineRange]:
     """``co_lines()`` of 3.10: one range per table entry, empty ones skipped, no merging;
-    a negative line is ``None``."""
+    a negative line is ``None``.  A table that ends in empty entries makes CPython 3.10
+    read past its end (the compiler never writes one); here the ranges just stop."""
     data = _table_bytes(code, "co_linetable")
     if data is None:
         return []
@@ -620,14 +621,15 @@ def _lines_310(code: "Code") -> List[LineRange]:
 
 
 def _lines_311(code: "Code", merge: bool) -> List[LineRange]:
-    """``co_lines()`` of 3.11+: one range per entry in 3.11; from 3.12 on consecutive
-    entries with the same line are merged."""
+    """``co_lines()`` of 3.11+: one range per entry in 3.11 (a negative line is ``None``);
+    from 3.12 on consecutive entries with the same line are merged, and only the line
+    -1 is ``None``."""
     data = _table_bytes(code, "co_linetable")
     if data is None:
         return []
     located = _walk_locations(data, _firstlineno(code))
-    if not merge:
-        return [(loc[0], loc[1], None if loc[2] == -1 else loc[2]) for loc in located]
+    if not merge:  # 3.11: every negative line shows as None
+        return [(loc[0], loc[1], None if loc[2] < 0 else loc[2]) for loc in located]
     return _merge_lines(located)
 
 

@@ -20,6 +20,12 @@ Python-2.7-compatible, like worker.py.
   makes it cheaply, the same text in every interpreter here).  Without ``full`` only
   the SHA-1 of that text is sent, hex; with it, the tables themselves.  Returns ``{"tables": [names present], "files": [[{name: digest or
   table}, ...] per code object] per path]}``.
+- ``raw_tables`` (``cases``: list of ``{"firstlineno": N, "code": HEX, "table": HEX,
+  "exceptions": HEX}``): the same four tables (whole) for code objects that carry the
+  given line table (co_lnotab before 3.10, else co_linetable) and exception table (3.11+).
+  Before 3.10 ``dis.findlinestarts`` only reads ``co_code``, ``co_firstlineno`` and
+  ``co_lnotab``, so a plain object holding them stands in for the code object; from 3.10
+  a compiled code object is ``replace()``d with the tables.
 """
 
 import dis
@@ -27,6 +33,8 @@ import hashlib
 import json
 import marshal
 import sys
+
+import worker
 
 TABLES = ("starts", "lines", "positions", "exceptions")
 
@@ -109,4 +117,33 @@ def op_line_tables(request):
     return {"tables": names or [], "files": files}
 
 
-OPS = {"line_tables": op_line_tables}
+class FakeCode(object):
+    """What dis.findlinestarts reads before 3.10."""
+
+    def __init__(self, code, firstlineno, lnotab):
+        self.co_code = code
+        self.co_firstlineno = firstlineno
+        self.co_lnotab = lnotab
+
+
+def raw_code(case):
+    code = worker.from_hex(case["code"])
+    table = worker.from_hex(case["table"])
+    if sys.version_info < (3, 10) or not hasattr(compile("0", "s", "exec"), "replace"):
+        return FakeCode(code, case["firstlineno"], table)
+    changes = {"co_firstlineno": case["firstlineno"], "co_linetable": table}
+    if sys.version_info >= (3, 11):
+        changes["co_exceptiontable"] = worker.from_hex(case["exceptions"])
+    return compile("0", "s", "exec").replace(**changes)
+
+
+def op_raw_tables(request):
+    answers = []
+    for case in request["cases"]:
+        code = raw_code(case)
+        names = ["starts"] if isinstance(code, FakeCode) else available(code)
+        answers.append(tables_of(code, names))
+    return answers
+
+
+OPS = {"line_tables": op_line_tables, "raw_tables": op_raw_tables}
