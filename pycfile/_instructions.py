@@ -24,7 +24,7 @@ from ._errors import PycError
 from ._opcodes import OpcodeTable, opcode_table
 from ._plain import to_python
 from ._pyc import PycFile
-from ._values import Bytes, Str, Value
+from ._values import Bytes, Long, Str, Value
 from ._values import List as ListValue
 from ._values import Tuple as TupleValue
 from ._versions import PycFormat, PythonVersion, VersionLike, as_version
@@ -113,8 +113,37 @@ def const_repr(value: Any, version: PythonVersion) -> str:
     except (ValueError, TypeError, RecursionError):
         return f"<{type(value).__name__}>"
     if version.major < 3:
-        return _repr_2(plain)
-    return repr(plain)
+        text = _repr_2(plain)
+        return text + "L" if isinstance(value, Long) else text
+    try:
+        return repr(plain)
+    except ValueError:  # an int past the host's str() digit limit (3.11+, 3.7-3.10 updates)
+        return _repr_3(plain)
+
+
+def _int_text(number: int) -> str:
+    """Decimal digits of any int, in pieces below the host's conversion limit."""
+    if -(10**1000) < number < 10**1000:
+        return str(number)
+    sign = "-" if number < 0 else ""
+    high, low = divmod(abs(number), 10**1000)
+    return sign + _int_text(high) + str(low).zfill(1000)
+
+
+def _repr_3(plain: Any) -> str:
+    if isinstance(plain, int) and not isinstance(plain, bool):
+        return _int_text(plain)
+    if isinstance(plain, tuple):
+        inner = ", ".join(_repr_3(x) for x in plain)
+        return f"({inner},)" if len(plain) == 1 else f"({inner})"
+    if isinstance(plain, frozenset):
+        return "frozenset({" + ", ".join(_repr_3(x) for x in plain) + "})" if plain else "frozenset()"
+    if isinstance(plain, complex) or isinstance(plain, float):
+        return repr(plain)
+    try:
+        return repr(plain)
+    except ValueError:
+        return f"<{type(plain).__name__}>"
 
 
 def _repr_2(plain: Any) -> str:
@@ -122,12 +151,17 @@ def _repr_2(plain: Any) -> str:
         return repr(plain)[1:]
     if isinstance(plain, str):
         return "u" + repr(plain)
+    if isinstance(plain, int) and not isinstance(plain, bool):
+        return _int_text(plain)
     if isinstance(plain, tuple):
         inner = ", ".join(_repr_2(x) for x in plain)
         return f"({inner},)" if len(plain) == 1 else f"({inner})"
     if isinstance(plain, frozenset):
         return "frozenset([" + ", ".join(_repr_2(x) for x in plain) + "])"
-    return repr(plain)
+    try:
+        return repr(plain)
+    except ValueError:
+        return f"<{type(plain).__name__}>"
 
 
 class _Decoder:
@@ -392,12 +426,14 @@ def get_instructions(code: Code, version: Union[VersionLike, PycFormat]) -> List
     dec = _Decoder(code, table)
     raw = list(_raw_instructions(data, table))
     starts = dict(_line_starts(code, table.version))
-    labels = set()
-    resolved = []
     fast = _fast(table)
+    deop = fast.deop
+    names = fast.names
+    out: List[Instruction] = []
+    by_offset: Dict[int, Instruction] = {}
+    targets: List[int] = []
+    line: Optional[int] = None
     for offset, op, arg, size, caches, note in raw:
-        base = fast.deop[op]
-        name = fast.names[op]
         argval: Any = None
         argrepr = ""
         target: Optional[int] = None
@@ -405,34 +441,23 @@ def get_instructions(code: Code, version: Union[VersionLike, PycFormat]) -> List
             if note is not None and note.startswith("unknown opcode"):
                 argval = arg
             else:
-                argval, argrepr, target, arg_note = _resolve(base, fast.names[base], arg, offset, size, caches, dec)
+                base = deop[op]
+                argval, argrepr, target, arg_note = _resolve(base, names[base], arg, offset, size, caches, dec)
                 note = note or arg_note
-        if target is not None:
-            labels.add(target)
-        resolved.append((offset, op, name, arg, argval, argrepr, target, size, caches, note))
-    out = []
-    line: Optional[int] = None
-    for offset, op, name, arg, argval, argrepr, target, size, caches, note in resolved:
+                if target is not None:
+                    targets.append(target)
         starts_line = offset in starts
         if starts_line:
             line = starts[offset]
-        out.append(
-            Instruction(
-                offset=offset,
-                opcode=op,
-                opname=name,
-                arg=arg,
-                argval=argval,
-                argrepr=argrepr,
-                line_number=line,
-                starts_line=starts_line,
-                is_jump_target=offset in labels,
-                jump_target=target,
-                size=size,
-                cache_entries=caches,
-                note=note,
-            )
+        ins = Instruction(
+            offset, op, names[op], arg, argval, argrepr, line, starts_line, False, target, size, caches, note
         )
+        out.append(ins)
+        by_offset[offset] = ins
+    for target in targets:
+        found = by_offset.get(target)
+        if found is not None:
+            found.is_jump_target = True
     return out
 
 

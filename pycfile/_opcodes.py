@@ -179,8 +179,15 @@ def _build(version: PythonVersion, data: Mapping[str, Any]) -> OpcodeTable:
     everything = dict(opmap)
     everything.update(specialized)
 
+    def number(name: str) -> Optional[int]:
+        if name in everything:
+            return everything[name]
+        if name.startswith("<") and name.endswith(">") and name[1:-1].isdigit():
+            return int(name[1:-1])  # an unnamed opcode the version's own lists hold
+        return None
+
     def group(name: str) -> FrozenSet[int]:
-        return _frozen_ints(everything[n] for n in data.get(name, ()) if n in everything)
+        return _frozen_ints(n for n in (number(x) for x in data.get(name, ())) if n is not None)
 
     have_argument = int(data["have_argument"])
     if "hasarg" in data:
