@@ -54,6 +54,7 @@ from ._opcodes import opcode_table as opcode_table
 from ._opcodes import opcode_table_versions as opcode_table_versions
 from ._linetable import (
     BadTableError as BadTableError,
+    build_locations as build_locations,
     LinetableEntry as LinetableEntry,
     LnotabEntry as LnotabEntry,
     LocationEntry as LocationEntry,
@@ -65,6 +66,7 @@ from ._linetable import (
     encode_linetable as encode_linetable,
     encode_lnotab as encode_lnotab,
     encode_locations as encode_locations,
+    encode_positions as encode_positions,
     encode_pypy_positions as encode_pypy_positions,
     line_starts as line_starts,
     lines as lines,
@@ -165,6 +167,7 @@ __all__ = [
     "UnwritableError",
     "Value",
     "as_version",
+    "build_locations",
     "code_class",
     "decode_exception_table",
     "decode_linetable",
@@ -178,6 +181,7 @@ __all__ = [
     "encode_linetable",
     "encode_lnotab",
     "encode_locations",
+    "encode_positions",
     "encode_pypy_positions",
     "exception_table",
     "format_for_magic",

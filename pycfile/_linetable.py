@@ -43,6 +43,7 @@ __all__ = [
     "PypyPositionEntry",
     "PositionTuple",
     "VersionOrFormat",
+    "build_locations",
     "decode_linetable",
     "decode_lnotab",
     "decode_locations",
@@ -50,6 +51,7 @@ __all__ = [
     "encode_linetable",
     "encode_lnotab",
     "encode_locations",
+    "encode_positions",
     "encode_pypy_positions",
     "line_starts",
     "lines",
@@ -351,6 +353,65 @@ def encode_locations(entries: Iterable[LocationEntry]) -> bytes:
         elif e.line_delta != 0 or column is not None or end_column is not None:
             raise _refuse(i, e, "the no-location form (15) holds nothing")
     return bytes(out)
+
+
+def build_locations(spans: Iterable[Tuple[int, PositionTuple]], firstlineno: int) -> List[LocationEntry]:
+    """Location entries for ``(length, (line, end_line, column, end_column))`` spans.
+
+    ``length`` counts code units (CACHE units included).  Each span gets the entry kind
+    CPython's compiler (3.11-3.14) picks for it: no location (kind 15) when ``line`` is
+    ``None``; line only (13) without columns on one line; the short form (0-9) on the
+    previous entry's line with ``column < 80`` and a width of 0-15; a one-line form
+    (10-12) for a step of 0-2 lines with columns under 128; else the long form (14).
+    Spans longer than 8 units are split, as the compiler splits them.  An ``end_line``
+    of ``None`` counts as ``line``.
+    """
+    entries: List[LocationEntry] = []
+    previous = firstlineno
+    for length, (line, end_line, column, end_column) in spans:
+        if length < 0:
+            raise UnwritableError(f"a span of {length} code units")
+        while length > 0:
+            size = min(length, 8)
+            length -= size
+            if line is None:
+                entries.append(LocationEntry(KIND_NONE, size))
+                continue
+            last = line if end_line is None else end_line
+            delta = line - previous
+            if column is None or end_column is None:
+                if last == line:
+                    entries.append(LocationEntry(KIND_NO_COLUMNS, size, delta))
+                    previous = line
+                    continue
+            elif last == line:
+                if delta == 0 and column < 80 and 0 <= end_column - column < 16:
+                    entries.append(LocationEntry(column // 8, size, 0, 0, column, end_column))
+                    continue
+                if 0 <= delta < 3 and column < 128 and end_column < 128:
+                    entries.append(LocationEntry(KIND_ONE_LINE0 + delta, size, delta, 0, column, end_column))
+                    previous = line
+                    continue
+            entries.append(LocationEntry(KIND_LONG, size, delta, last - line, column, end_column))
+            previous = line
+    return entries
+
+
+def encode_positions(positions: Iterable[PositionTuple], firstlineno: int) -> bytes:
+    """A 3.11+ location table for one position per code unit (what :func:`positions`
+    gives): runs of equal positions become spans for :func:`build_locations`.
+
+    For code compiled by CPython 3.12 and 3.13 this gives back the very bytes of
+    ``co_linetable`` (checked on their whole compiled stdlib); 3.11 wrote one entry per
+    instruction, so there the bytes may differ while the positions are the same.
+    """
+    spans: List[Tuple[int, PositionTuple]] = []
+    for position in positions:
+        if spans and spans[-1][1] == position:
+            spans[-1] = (spans[-1][0] + 1, position)
+        else:
+            spans.append((1, position))
+    return encode_locations(build_locations(spans, firstlineno))
 
 
 # --------------------------------------------------------------------------------------

@@ -49,7 +49,7 @@ from pycfile._linetable import (
     encode_pypy_positions,
 )
 
-from corpus import Mode, corpus_part
+from corpus import Mode, corpus_part, quick
 from interpreters import REQUIRED, require
 from oracle import Oracle, OracleFor, first_difference
 
@@ -274,6 +274,12 @@ def test_samples_are_there() -> None:
         pytest.skip(f"no sample pycs in {SAMPLES}")
 
 
+def _int(code: Code, field: str) -> int:
+    value = getattr(code, field)
+    assert isinstance(value, int)
+    return value
+
+
 def _code_bytes(code: Code) -> bytes:
     return _bytes(code, "co_code") if hasattr(code, "co_code") else b""
 
@@ -304,7 +310,10 @@ def _sample_problems(code: Code, fmt: PycFormat) -> List[str]:
         # The compiler covers every byte of the code with the table, in order.
         covered = [(start, end) for start, end, _ in ranges]
         if code.layout == CodeLayout.V3_11:
-            if sum(2 * e.length for e in decode_locations(_bytes(code, "co_linetable"))) != len(raw):
+            table = _bytes(code, "co_linetable")
+            if version >= (3, 12) and pycfile.encode_positions(positions, _int(code, "co_firstlineno")) != table:
+                problems.append("encode_positions does not give back the compiler's table")
+            if sum(2 * e.length for e in decode_locations(table)) != len(raw):
                 problems.append("location table does not cover co_code exactly")
             if len(positions) != len(raw) // 2:
                 problems.append(f"{len(positions)} positions for {len(raw) // 2} code units")
@@ -409,3 +418,34 @@ def test_random_tables_read_as_the_interpreter_reads_them(key: str, oracle_for: 
             if ours[name] != theirs[name]:
                 failures.append(f"case {index} {name} ({case}): {first_difference(theirs[name], ours[name])}")
     assert not failures, f"{len(failures)} of {len(cases)} random tables read differently:\n" + "\n".join(failures[:SHOWN])
+
+
+# -- writing positions back ------------------------------------------------------------
+
+STRIDE = 1 if quick() else 4  # pycs of the full corpus taken (every 4th)
+
+
+@pytest.mark.parametrize("key", [k for k in REQUIRED if k.startswith("cpython-3.1") and int(k.split(".")[1]) >= 11])
+def test_encode_positions_writes_what_the_compiler_wrote(key: str) -> None:
+    """From the positions alone, ``encode_positions`` rebuilds CPython's own table: the
+    same bytes for 3.12+ (the entry kinds the compiler picks, spans split at 8 units),
+    and for 3.11 (one entry per instruction there) a table with the same positions."""
+    interpreter = require(key)
+    part = corpus_part(interpreter, Mode(0))
+    exact = interpreter.version >= (3, 12)
+    checked = 0
+    wrong = []
+    for path in part.files[::STRIDE]:
+        pyc = pycfile.loads(path.read_bytes())
+        for code in pyc.code.walk():
+            assert isinstance(code, pycfile.Code311)
+            table = _bytes(code, "co_linetable")
+            positions = code.positions(pyc.format)
+            again = pycfile.encode_positions(positions, code.co_firstlineno)
+            checked += 1
+            if exact and again != table:
+                wrong.append(f"{path.relative_to(part.root)} {code.co_name}: {table.hex()} != {again.hex()}")
+            elif not exact and attrs.evolve(code, co_linetable=Bytes(again)).positions(pyc.format) != positions:
+                wrong.append(f"{path.relative_to(part.root)} {code.co_name}: other positions from {again.hex()}")
+    print(f"{key}: {checked} code objects rebuilt from their positions")
+    assert checked and not wrong, f"{len(wrong)} of {checked}:\n" + "\n".join(wrong[:SHOWN])
