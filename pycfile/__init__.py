@@ -54,6 +54,7 @@ from ._opcodes import opcode_table as opcode_table
 from ._opcodes import opcode_table_versions as opcode_table_versions
 from ._linetable import (
     BadTableError as BadTableError,
+    build_linetable as build_linetable,
     build_locations as build_locations,
     LinetableEntry as LinetableEntry,
     LnotabEntry as LnotabEntry,
@@ -167,6 +168,7 @@ __all__ = [
     "UnwritableError",
     "Value",
     "as_version",
+    "build_linetable",
     "build_locations",
     "code_class",
     "decode_exception_table",

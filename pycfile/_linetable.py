@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import functools
 from bisect import bisect_right
-from typing import TYPE_CHECKING, Iterable, Iterator, List, Optional, Sequence, Tuple, Union
+from typing import TYPE_CHECKING, Any, Iterable, Iterator, List, Optional, Sequence, Tuple, Union
 
 import attrs
 
@@ -43,6 +43,7 @@ __all__ = [
     "PypyPositionEntry",
     "PositionTuple",
     "VersionOrFormat",
+    "build_linetable",
     "build_locations",
     "decode_linetable",
     "decode_lnotab",
@@ -179,6 +180,50 @@ def encode_linetable(entries: Iterable[LinetableEntry]) -> bytes:
             raise UnwritableError(f"co_linetable entry {i}: line_delta {entry.line_delta} is not in -127..127")
         out += bytes((entry.offset_delta, line))
     return bytes(out)
+
+
+def build_linetable(ranges: Iterable[Tuple[int, int, Optional[int]]], firstlineno: int) -> List[LinetableEntry]:
+    """3.10 ``co_linetable`` entries for ``(start, end, line)`` byte ranges (what
+    :func:`lines` gives; ``line`` ``None`` for code without a line).
+
+    Ranges must follow each other from offset 0.  Adjacent ranges of one line are
+    joined, then each is written as CPython 3.10's compiler writes it: line steps over
+    127 first as ``(0, +-127)`` entries, byte counts over 254 as ``(254, step)`` then
+    ``(254, 0)``... (``None`` stays ``None``).  For code compiled by CPython 3.10 this
+    gives back the very bytes of ``co_linetable`` (checked on its compiled stdlib).
+    """
+    merged: List[List[Any]] = []
+    at = 0
+    for start, end, line in ranges:
+        if start != at or end < start:
+            raise UnwritableError(f"range ({start}, {end}, {line}) does not follow the previous one, which ends at {at}")
+        at = end
+        if merged and merged[-1][2] == line:
+            merged[-1][1] = end
+        else:
+            merged.append([start, end, line])
+    entries: List[LinetableEntry] = []
+    previous = firstlineno
+    for start, end, line in merged:
+        size = end - start
+        if size == 0:
+            continue
+        step: Optional[int] = None
+        if line is not None:
+            step = line - previous
+            previous = line
+            while step > 127:
+                entries.append(LinetableEntry(0, 127))
+                step -= 127
+            while step < -127:
+                entries.append(LinetableEntry(0, -127))
+                step += 127
+        while size > 254:
+            entries.append(LinetableEntry(254, step))
+            step = None if line is None else 0
+            size -= 254
+        entries.append(LinetableEntry(size, step))
+    return entries
 
 
 # --------------------------------------------------------------------------------------
