@@ -9,10 +9,14 @@ Three formats (FACTS.md section 4.3):
   where a line increment of -128 means "no line".
 * the 3.11+ location table (PEP 657): entries of one to eight code units carrying a
   line, an end line, a column and an end column, in sixteen kinds.
+* PyPy 3.10+'s position table, marshalled where CPython 3.8-3.10 keep ``co_lnotab``: one
+  entry per code unit.
 
 Each format has a ``decode_*`` function that turns the bytes into a list of entries that
 keep everything the bytes say (so ``encode_*(decode_*(b)) == b`` for every table CPython
-writes), and an ``encode_*`` function that does the reverse.
+writes), and an ``encode_*`` function that does the reverse.  :func:`build_linetable`,
+:func:`build_locations` and :func:`encode_positions` make tables from line ranges and
+positions the way CPython's compiler does.
 
 On top of those, :func:`line_starts`, :func:`lines` and :func:`positions` give what
 ``dis.findlinestarts``, ``code.co_lines()`` and ``code.co_positions()`` of the code
