@@ -250,6 +250,8 @@ def _resolve(op: int, name: str, arg: int, offset: int, size: int, caches: int, 
             signed = -arg if op in table.backward else arg
             base = offset + (2 + 2 * caches if v >= (3, 12) else size if v < (3, 11) else 2)
             target = base + signed * unit
+        if v < (3, 10) and op in table.hasjabs:
+            return target, "", target, None  # dis shows absolute jumps without "to" before 3.10
         return target, f"to {target}", target, None
     if v >= (3, 13) and name in ("LOAD_FAST_LOAD_FAST", "STORE_FAST_LOAD_FAST", "STORE_FAST_STORE_FAST",
                                  "LOAD_FAST_BORROW_LOAD_FAST_BORROW"):
@@ -293,7 +295,7 @@ def _resolve_other(name: str, arg: int, dec: _Decoder) -> Tuple[Any, str, Option
     if name == "CONVERT_VALUE" and v >= (3, 13):
         text, note = _pick(("", "str", "repr", "ascii"), arg, "conversion")
         return (_FORMAT_CONVERTERS[arg] if 0 <= arg < 4 else None), text, None, note
-    if name == "MAKE_FUNCTION" and v >= (3, 6):
+    if name == "MAKE_FUNCTION" and v >= (3, 8):  # 3.6-3.7's dis shows no flags
         flags = ", ".join(s for i, s in enumerate(_MAKE_FUNCTION_FLAGS) if arg & (1 << i))
         return arg, flags, None, None
     if name == "SET_FUNCTION_ATTRIBUTE":
@@ -318,9 +320,6 @@ def _resolve_other(name: str, arg: int, dec: _Decoder) -> Tuple[Any, str, Option
         return arg, str(arg), None, None
     if v < (3, 6) and dec.table.hasnargs and name in ("CALL_FUNCTION", "CALL_FUNCTION_KW", "CALL_FUNCTION_VAR", "CALL_FUNCTION_VAR_KW"):
         return arg, f"{arg & 0xFF} positional, {(arg >> 8) & 0xFF} keyword pair", None, None
-    if name == "RESUME" and v >= (3, 13):
-        text = ("", "after yield", "after yield from", "after await")[arg & 3] if arg & 3 else ""
-        return arg, text, None, None
     return arg, "", None, None
 
 

@@ -68,18 +68,21 @@ def rows(instructions: List[Instruction], code: Code, version: pycfile.PythonVer
     """The canonical list ``ops_dis.instructions`` builds, from pycfile's instructions."""
     table = pycfile.opcode_table(version)
     hasconst = table.hasconst
+    jumps = table.hasjrel | table.hasjabs
     deopt = table.deopt
     new_lines = version >= (3, 13)
     out = []
     for ins in instructions:
         op = deopt.get(ins.opcode, ins.opcode)
-        if op in hasconst and ins.arg is not None and ins.argval is not None:
+        const = op in hasconst and ins.arg is not None and ins.argval is not None
+        if const:
             argval = ["c", _canon_const(ins.argval, version)]
         else:
             argval = _canon(ins.argval, version, ins.opname)
+        argrepr = None if const or (new_lines and op in jumps) else ins.argrepr
         start = ins.line_number if ins.starts_line else None
         line: Any = [ins.starts_line, ins.line_number] if new_lines else start
-        out.append([ins.offset, ins.opname, ins.arg, argval, line, ins.is_jump_target])
+        out.append([ins.offset, ins.opname, ins.arg, argval, line, ins.is_jump_target, argrepr])
     return out
 
 

@@ -12,14 +12,15 @@
 
 The canonical list has one entry per instruction ``dis.get_instructions`` yields (for
 2.7, which has none, decoded here with 2.7's own ``dis``/``opcode`` modules the way
-``dis.disassemble`` reads the bytes): ``[offset, opname, arg, argval, line, jump_target]``.
+``dis.disassemble`` reads the bytes): ``[offset, opname, arg, argval, line, jump_target, argrepr]``.
 ``argval`` is canonical too: constants (ops in ``hasconst``) are ``["c", describe(value)]``
 with a code object shortened to ``["code", name, firstlineno]``; other values are
 ``["s", text]`` (names; 2.x ``str`` decoded as latin-1), ``["i", n]``, ``["b", flag]``,
 ``["f", function name]``, ``["t", [items]]`` or ``null`` (also for ``dis.UNKNOWN``).  ``line`` is the line number
 when the instruction starts a line, else ``null`` (2.7-3.12: ``starts_line``); 3.13+
 gives ``[starts_line, line_number]``.  ``jump_target`` is ``is_jump_target`` (``null``
-when the caller asked to leave it out).
+when the caller asked to leave it out).  ``argrepr`` is ``null`` for constants (their
+reprs hold addresses) and for 3.13+ jumps (``to L1``: label numbers, not offsets).
 """
 
 import hashlib
@@ -148,6 +149,7 @@ def instructions_27(code):
         i += 1
         arg = None
         argval = None
+        argrepr = ""
         const = False
         if op >= opcode.HAVE_ARGUMENT:
             arg = ord(co[i]) + ord(co[i + 1]) * 256 + extended_arg
@@ -160,19 +162,20 @@ def instructions_27(code):
                 argval = code.co_consts[arg]
                 const = True
             elif op in opcode.hasname:
-                argval = code.co_names[arg]
+                argval = argrepr = code.co_names[arg]
             elif op in opcode.hasjrel:
                 argval = i + arg
+                argrepr = "to " + repr(argval)
             elif op in opcode.haslocal:
-                argval = code.co_varnames[arg]
+                argval = argrepr = code.co_varnames[arg]
             elif op in opcode.hascompare:
-                argval = opcode.cmp_op[arg]
+                argval = argrepr = opcode.cmp_op[arg]
             elif op in opcode.hasfree:
                 if free is None:
                     free = code.co_cellvars + code.co_freevars
-                argval = free[arg]
+                argval = argrepr = free[arg]
         out.append([start, opcode.opname[op], arg, ["c", canon_const(argval)] if const else canon(argval),
-                    linestarts.get(start), start in labels])
+                    linestarts.get(start), start in labels, None if const else argrepr])
     return out
 
 
@@ -181,6 +184,7 @@ def instructions_3(code, jump_targets):
     import opcode
 
     hasconst = set(opcode.hasconst)
+    jumps = set(opcode.hasjrel) | set(opcode.hasjabs)
     deop = getattr(dis, "_deoptop", None)
     new_lines = sys.version_info >= (3, 13)
     out = []
@@ -193,7 +197,10 @@ def instructions_3(code, jump_targets):
         else:
             argval = canon(ins.argval)
         line = [ins.starts_line, ins.line_number] if new_lines else ins.starts_line
-        out.append([ins.offset, ins.opname, ins.arg, argval, line, ins.is_jump_target if jump_targets else None])
+        # argrepr: not for constants (reprs hold addresses), nor 3.13+ jumps ("to L1" labels)
+        skip = argval and argval[0] == "c" or (new_lines and op in jumps)
+        out.append([ins.offset, ins.opname, ins.arg, argval, line, ins.is_jump_target if jump_targets else None,
+                    None if skip else ins.argrepr])
     return out
 
 
