@@ -5,7 +5,8 @@ sample modules, optimize 0; the quick slice with ``PYCFILE_CORPUS=quick``), the 
 (``tests/oracle/ops_dis.py``) decodes the bytecode with that interpreter's ``dis`` (2.7:
 its ``dis``/``opcode`` modules, read the way ``dis.disassemble`` reads) and returns a
 sha1 per code object of a canonical JSON text: offset, opname, arg, argval (constants as
-``worker.describe`` trees), line and jump-target flag.  The same text is built here from
+``worker.describe`` trees), line, jump-target flag and argrepr (except for constants and
+3.13+ jumps).  With the full corpus every ``STRIDE``-th stdlib pyc is checked (see below).  The same text is built here from
 :func:`pycfile.get_instructions` on the model, on the host Python; only on a mismatch is
 the full list fetched, for a readable difference.
 
