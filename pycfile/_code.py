@@ -13,7 +13,7 @@ those so a tool can ask every version the same questions.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, ClassVar, Dict, Iterator, Tuple, Type, Union
+from typing import TYPE_CHECKING, Any, ClassVar, Dict, Iterator, List, Optional, Tuple, Type, Union
 
 import attrs
 
@@ -22,6 +22,8 @@ from ._values import Tuple as TupleValue
 from ._versions import CodeLayout
 
 if TYPE_CHECKING:
+    from ._exceptiontable import ExceptionTableEntry
+    from ._linetable import PositionTuple, VersionOrFormat
     from ._values import Value
 
 __all__ = [
@@ -78,6 +80,39 @@ class Code:
             items = getattr(consts, "items", None)
             if isinstance(items, list):
                 stack.extend(reversed([c for c in items if isinstance(c, Code)]))
+
+    # -- line and exception tables (pycfile/_linetable.py, _exceptiontable.py) ---------
+
+    def line_starts(self, version: "VersionOrFormat") -> List[Tuple[int, Optional[int]]]:
+        """``(offset, line)`` pairs as ``dis.findlinestarts`` of ``version`` gives them.
+
+        ``version`` is the code object's Python version: a :class:`PythonVersion`, a
+        ``(major, minor)`` tuple or the pyc's :class:`PycFormat` (``pyc.format``).  Each
+        version's quirks are kept (see :func:`pycfile.line_starts`).
+        """
+        from ._linetable import line_starts
+
+        return line_starts(self, version)
+
+    def lines(self, version: "VersionOrFormat") -> List[Tuple[int, int, Optional[int]]]:
+        """``(start, end, line)`` byte ranges like ``co_lines()`` (see :func:`pycfile.lines`)."""
+        from ._linetable import lines
+
+        return lines(self, version)
+
+    def positions(self, version: "VersionOrFormat") -> List["PositionTuple"]:
+        """``(line, end_line, column, end_column)`` per instruction like ``co_positions()``
+        (see :func:`pycfile.positions`)."""
+        from ._linetable import positions
+
+        return positions(self, version)
+
+    def exception_table(self, version: "VersionOrFormat") -> List["ExceptionTableEntry"]:
+        """The 3.11+ exception table entries (byte offsets, like
+        ``dis._parse_exception_table``); ``[]`` before 3.11."""
+        from ._exceptiontable import exception_table
+
+        return exception_table(self, version)
 
 
 @attrs.define
