@@ -426,6 +426,19 @@ def _diff_arguments(parser: argparse.ArgumentParser) -> None:
 register("diff", "semantic differences of two pycs (exit 1 if any)", _diff_arguments, _diff)
 
 
+# -- dis ---------------------------------------------------------------------------------
+
+
+def _dis(args: argparse.Namespace) -> int:
+    from ._instructions import disassemble
+
+    disassemble(load(args.file), file=_out(args))
+    return 0
+
+
+register("dis", "disassemble the bytecode (as dis.dis of the pyc's version)", _file_argument, _dis)
+
+
 # -- verify ------------------------------------------------------------------------------
 
 # Runs inside the pyc's own interpreter (2.7 to 3.x): the checks its import system makes

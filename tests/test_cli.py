@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import os
 import struct
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -56,7 +57,7 @@ def _pyc(oracle_for: OracleFor, key: str, tmp_path: Path, name: str = "m.pyc") -
 
 def test_help_lists_every_command(pycfile_cmd: Run) -> None:
     out = pycfile_cmd("--help").stdout
-    for name in ("info", "dump", "patch", "strip-refs", "restamp", "diff", "verify"):
+    for name in ("info", "dump", "patch", "strip-refs", "restamp", "diff", "dis", "verify"):
         assert name in out
 
 
@@ -206,3 +207,17 @@ def test_verify_without_an_interpreter_of_that_version(tmp_path: Path) -> None:
     sample = sorted(samples.glob("*.pyc"))[0]
     proc = module_cmd("verify", sample, expect=2)
     assert "no CPython 3.14 interpreter found" in proc.stderr
+
+
+_LISTING_ROW = re.compile(r"^\s*(?:\d+\s+)?(?:>>\s*)?(\d+) ([A-Z_][A-Z0-9_]*)\b")
+
+
+@pytest.mark.parametrize("key", ["cpython-2.7", "cpython-3.12"])
+def test_dis_lists_the_instructions_the_interpreter_sees(key: str, oracle_for: OracleFor, tmp_path: Path, pycfile_cmd: Run) -> None:
+    path = _pyc(oracle_for, key, tmp_path)
+    listing = pycfile_cmd("dis", path).stdout
+    module_section = listing.split("Disassembly of")[0]
+    rows = [m.groups() for m in map(_LISTING_ROW.match, module_section.splitlines()) if m]
+    expected = oracle_for(key).call("dis_instructions", path=str(path), index=0)
+    assert [(int(offset), name) for offset, name in rows] == [(row[0], row[1]) for row in expected]
+    assert listing.count("Disassembly of <code object") == 4  # the module's four nested functions/classes
