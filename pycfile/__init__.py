@@ -39,6 +39,8 @@ from ._errors import (
 from ._header import FLAG_CHECK_SOURCE as FLAG_CHECK_SOURCE
 from ._header import FLAG_HASH_BASED as FLAG_HASH_BASED
 from ._header import PycHeader as PycHeader
+from ._header import read_header as read_header
+from ._header import scan_headers as scan_headers
 from ._plain import from_python as from_python
 from ._plain import to_python as to_python
 from ._pyc import PycFile as PycFile
@@ -135,7 +137,9 @@ __all__ = [
     "load",
     "loads",
     "marshal",
+    "read_header",
     "register_magic",
+    "scan_headers",
     "source_hash",
     "to_python",
 ]

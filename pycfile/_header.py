@@ -7,15 +7,16 @@ numbers stored (CPython stores them modulo 2**32).
 
 from __future__ import annotations
 
+import os
 import struct
-from typing import Optional
+from typing import Iterator, List, Optional, Tuple, Union
 
 import attrs
 
-from ._errors import TruncatedError, UnwritableError
+from ._errors import PycError, TruncatedError, UnwritableError
 from ._versions import PycFormat, PythonVersion, format_for_magic
 
-__all__ = ["FLAG_CHECK_SOURCE", "FLAG_HASH_BASED", "PycHeader", "read_header_bytes"]
+__all__ = ["FLAG_CHECK_SOURCE", "FLAG_HASH_BASED", "PycHeader", "read_header", "read_header_bytes", "scan_headers"]
 
 #: Flags-word bit 0: the pyc is hash-based.
 FLAG_HASH_BASED = 1
@@ -116,3 +117,62 @@ def read_header_bytes(data: bytes, fmt: Optional[PycFormat] = None) -> PycHeader
         return PycHeader(magic, fmt, flags=flags, source_hash=bytes(data[8:16]))
     mtime, source_size = _U32x2.unpack_from(data, 8)
     return PycHeader(magic, fmt, flags=flags, mtime=mtime, source_size=source_size)
+
+
+def read_header(path: Union[str, "os.PathLike[str]"]) -> PycHeader:
+    """The header of the pyc at ``path``, reading only its first 16 bytes.
+
+    Raises :class:`~pycfile.TruncatedError` for a file shorter than its header and
+    :class:`~pycfile.UnknownMagicError` for a magic pycfile does not know (register it
+    with :func:`~pycfile.register_magic`); ``OSError`` if the file cannot be read.
+    """
+    fd = os.open(path, _O_RDONLY)
+    try:
+        data = os.read(fd, 16)
+    finally:
+        os.close(fd)
+    return read_header_bytes(data)
+
+
+def scan_headers(
+    top: Union[str, "os.PathLike[str]"], suffixes: Tuple[str, ...] = (".pyc", ".pyo")
+) -> Iterator[Tuple[str, Union[PycHeader, PycError, OSError]]]:
+    """Walk the directory tree ``top`` and yield ``(path, header)`` for every file whose
+    name ends with one of ``suffixes``, reading only the first 16 bytes of each.
+
+    A file whose header cannot be read yields ``(path, error)`` -- the
+    :class:`~pycfile.PycError` or ``OSError`` -- instead, so one bad file does not end
+    the scan.  Within a directory, files and subdirectories are visited in name order,
+    depth first; symbolic links to directories are not followed.
+    """
+    stack = [os.fspath(top)]
+    while stack:
+        directory = stack.pop()
+        try:
+            entries = sorted(os.scandir(directory), key=_entry_name)
+        except OSError as e:
+            yield directory, e
+            continue
+        subdirs: List[str] = []
+        for entry in entries:
+            path = entry.path
+            if entry.name.endswith(suffixes):
+                try:
+                    fd = os.open(path, _O_RDONLY)
+                    try:
+                        data = os.read(fd, 16)
+                    finally:
+                        os.close(fd)
+                    yield path, read_header_bytes(data)
+                except (PycError, OSError) as e:
+                    yield path, e
+            elif entry.is_dir(follow_symlinks=False):
+                subdirs.append(path)
+        stack.extend(reversed(subdirs))
+
+
+def _entry_name(entry: "os.DirEntry[str]") -> str:
+    return entry.name
+
+
+_O_RDONLY = os.O_RDONLY | getattr(os, "O_BINARY", 0)
