@@ -11,8 +11,9 @@ still being written) raises :class:`~pycfile.UnwritableError` with the path.
 
 from __future__ import annotations
 
+import operator
 import struct
-from typing import Any, Callable, Dict, FrozenSet, List, Optional, Set, Tuple, Type
+from typing import Any, Callable, Sequence, Dict, FrozenSet, List, Optional, Set, Tuple, Type
 
 from ._code import Code, code_class, code_fields
 from ._deep import SHALLOW_DEPTH, TooDeepForThisStack, call_with_deep_stack
@@ -80,15 +81,34 @@ class _Plan:
         self.code_cls: Optional[Type[Code]] = code_class(layout) if layout is not None else None
         self.int_fmt = struct.Struct("<h" if self.code_cls is not None and self.code_cls.int_size == 2 else "<i")
         # The layout as runs of int fields and runs of object fields.
-        runs: List[Tuple[Tuple[str, ...], bool]] = []
+        runs: List[Tuple[str, ...]] = []
+        kinds: List[bool] = []
         for name, is_int in code_fields(self.code_cls) if self.code_cls is not None else ():
-            if runs and runs[-1][1] == is_int:
-                runs[-1] = (runs[-1][0] + (name,), is_int)
+            if runs and kinds[-1] == is_int:
+                runs[-1] += (name,)
             else:
-                runs.append(((name,), is_int))
-        self.field_runs = runs
+                runs.append((name,))
+                kinds.append(is_int)
+        # Each run: its names, whether they are ints, a getter of their values as a
+        # tuple, and (for ints) the struct packing them all.
+        self.field_runs: List[Tuple[Tuple[str, ...], bool, Callable[[Any], Tuple[Any, ...]], struct.Struct]] = [
+            (
+                names,
+                is_int,
+                operator.attrgetter(*names) if len(names) > 1 else _single_getter(names[0]),
+                struct.Struct("<" + self.int_fmt.format[-1] * len(names)),
+            )
+            for names, is_int in zip(runs, kinds)
+        ]
         #: Writers of this format ready for reuse (see _make_writer).
         self.pool: List[Callable[[Value, int], bytes]] = []
+
+
+def _single_getter(name: str) -> Callable[[Any], Tuple[Any, ...]]:
+    def get(v: Any) -> Tuple[Any, ...]:
+        return (getattr(v, name),)
+
+    return get
 
 
 _PLANS: Dict[int, _Plan] = {}
@@ -278,7 +298,7 @@ def _make_writer(plan: _Plan) -> Callable[[Value, int], bytes]:  # noqa: C901
             extend(_P32(len(data)))
         extend(data)
 
-    def items(seq: List[Any], depth: int, names: Optional[Tuple[str, ...]] = None) -> None:
+    def items(seq: Sequence[Any], depth: int, names: Optional[Tuple[str, ...]] = None) -> None:
         """Write a container's items, or a run of code fields named by ``names``."""
         if seq and depth >= limit:
             raise too_deep()
@@ -399,20 +419,27 @@ def _make_writer(plan: _Plan) -> Callable[[Value, int], bytes]:  # noqa: C901
             b |= FLAG_REF
         append(b)
 
-        def body() -> None:
-            for names, is_int in field_runs:
-                values = [getattr(v, name) for name in names]
-                if not is_int:
-                    items(values, depth, names)
+        idx = refs.get(id(v)) if b & FLAG_REF else None
+        if idx is not None:
+            pending.add(idx)
+        for names, is_int, get, st in field_runs:
+            values = get(v)
+            if not is_int:
+                items(values, depth, names)
+                continue
+            if all(type(val) is int for val in values):
+                try:
+                    extend(st.pack(*values))
                     continue
-                for name, val in zip(names, values):
-                    if type(val) is not int or not -int_limit <= val < int_limit:
-                        error = fail(f"{name} must be an int that fits {8 * int_fmt.size} bits, not {val!r}")
-                        error._prepend_path(name)
-                        raise error
-                    extend(int_fmt.pack(val))
-
-        reserved(v, body)
+                except struct.error:
+                    pass
+            for name, val in zip(names, values):
+                if type(val) is not int or not -int_limit <= val < int_limit:
+                    error = fail(f"{name} must be an int that fits {8 * int_fmt.size} bits, not {val!r}")
+                    error._prepend_path(name)
+                    raise error
+        if idx is not None:
+            pending.discard(idx)
 
     writers: Dict[type, Callable[[Any, int], None]] = {  # by exact class
         Int: w_int,
