@@ -42,6 +42,9 @@ __all__ = ["write_value"]
 
 _P32 = struct.Struct("<i").pack
 _P64 = struct.Struct("<q").pack
+# The bytes of a reference ('r' and its index), for the first indices.
+_REF_CACHED = 4096
+_REF_BYTES = [b"r" + _P32(i) for i in range(_REF_CACHED)]
 
 
 def _allowed_codes(fmt: PycFormat) -> Dict[type, FrozenSet[str]]:
@@ -157,10 +160,12 @@ def _make_writer(plan: _Plan) -> Callable[[Value, int], bytes]:  # noqa: C901
     py3 = fmt.version.major >= 3
     maxdepth = fmt.max_depth
     type_bytes = plan.type_bytes
-    str_bytes = type_bytes[Str]
+    str_get = type_bytes[Str].get
+    bytes_get = type_bytes[Bytes].get
     refs: Dict[int, int] = {}  # id(object) -> reference index (3.4+)
     pending: Set[int] = set()  # indices of reserved slots still being written
     strings: Dict[int, int] = {}  # id(Bytes 't') -> string-table index (2.x)
+    refs_get = refs.get
 
     def fail(msg: str) -> UnwritableError:
         return UnwritableError(msg, offset=len(out))
@@ -308,32 +313,52 @@ def _make_writer(plan: _Plan) -> Callable[[Value, int], bytes]:  # noqa: C901
             for i, item in enumerate(seq):
                 cls = type(item)
                 # Inline fast paths for the commonest items: a reference to a flagged
-                # object already written, a short ASCII string; anything else, and
-                # anything wrong, goes through w().
+                # object already written, a short ASCII string, a bytes object;
+                # anything else, and anything wrong, goes through w().
                 try:
                     flagged = item.flag_ref
                 except AttributeError:  # not a marshal value: w() says so
                     flagged = False
-                if flagged and refs_enabled and cls is not Singleton:
-                    idx = refs.get(id(item))
-                    if idx is not None and idx not in pending:
-                        append(0x72)
-                        extend(_P32(idx))
+                if flagged:
+                    if not refs_enabled or cls is Singleton:
+                        w(item, depth)
+                        continue
+                    idx = refs_get(id(item))
+                    if idx is not None:
+                        if idx in pending:
+                            w(item, depth)  # says what is wrong
+                        elif idx < _REF_CACHED:
+                            extend(_REF_BYTES[idx])
+                        else:
+                            append(0x72)
+                            extend(_P32(idx))
                         continue
                 if cls is Str:
-                    b = str_bytes.get(item.code)
+                    b = str_get(item.code)
                     if b == 0x7A or b == 0x5A:
                         text = item.value
-                        if len(text) < 256 and text.isascii():
+                        n = len(text)
+                        if n < 256 and text.isascii():
                             if flagged:
-                                if not refs_enabled:
-                                    w(item, depth)  # says what is wrong
-                                refs[id(item)] = len(refs)  # not met before: checked above
-                                b |= FLAG_REF
-                            append(b)
-                            append(len(text))
+                                refs[id(item)] = len(refs)
+                                append(b | FLAG_REF)
+                            else:
+                                append(b)
+                            append(n)
                             extend(text.encode("ascii"))
                             continue
+                elif cls is Bytes:
+                    b = bytes_get(item.code)
+                    if b == 0x73:
+                        raw = item.value
+                        if flagged:
+                            refs[id(item)] = len(refs)
+                            append(0xF3)
+                        else:
+                            append(0x73)
+                        extend(_P32(len(raw)))
+                        extend(raw)
+                        continue
                 w(item, depth)
         except PycError as e:
             e._prepend_path(f"[{i}]" if names is None else names[i])
