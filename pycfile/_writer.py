@@ -11,6 +11,7 @@ still being written) raises :class:`~pycfile.UnwritableError` with the path.
 
 from __future__ import annotations
 
+import functools
 import operator
 import struct
 from typing import Any, Callable, Sequence, Dict, FrozenSet, List, Optional, Set, Tuple, Type
@@ -115,6 +116,7 @@ def _single_getter(name: str) -> Callable[[Any], Tuple[Any, ...]]:
 
 
 _PLANS: Dict[int, _Plan] = {}
+_IS_INT = functools.partial(operator.is_, int)  # _IS_INT(type(x)): x is an int, not a bool
 
 
 def write_value(value: Value, fmt: PycFormat, root: str = "value") -> bytes:
@@ -452,7 +454,7 @@ def _make_writer(plan: _Plan) -> Callable[[Value, int], bytes]:  # noqa: C901
             if not is_int:
                 items(values, depth, names)
                 continue
-            if all(type(val) is int for val in values):
+            if all(map(_IS_INT, map(type, values))):
                 try:
                     extend(st.pack(*values))
                     continue
