@@ -7,6 +7,7 @@ numbers stored (CPython stores them modulo 2**32).
 
 from __future__ import annotations
 
+import operator
 import os
 import struct
 from typing import Iterator, List, Optional, Tuple, Union
@@ -14,7 +15,7 @@ from typing import Iterator, List, Optional, Tuple, Union
 import attrs
 
 from ._errors import PycError, TruncatedError, UnwritableError
-from ._versions import PycFormat, PythonVersion, format_for_magic
+from ._versions import _BY_MAGIC, PycFormat, PythonVersion, format_for_magic
 
 __all__ = ["FLAG_CHECK_SOURCE", "FLAG_HASH_BASED", "PycHeader", "read_header", "read_header_bytes", "scan_headers"]
 
@@ -25,6 +26,7 @@ FLAG_CHECK_SOURCE = 2
 
 _U32 = struct.Struct("<I")
 _U32x2 = struct.Struct("<II")
+_U32x3 = struct.Struct("<III")
 
 
 @attrs.define
@@ -97,26 +99,26 @@ def _need(value: Optional[int], name: str) -> int:
 def read_header_bytes(data: bytes, fmt: Optional[PycFormat] = None) -> PycHeader:
     """Parse the header at the start of ``data`` (the magic picks the format unless
     ``fmt`` is given)."""
-    if len(data) < 4:
-        raise TruncatedError(f"a pyc starts with 4 magic bytes; only {len(data)} given", offset=0)
+    n = len(data)
+    if n < 4:
+        raise TruncatedError(f"a pyc starts with 4 magic bytes; only {n} given", offset=0)
     magic = bytes(data[:4])
     if fmt is None:
-        fmt = format_for_magic(magic)
+        fmt = _BY_MAGIC.get(magic) or format_for_magic(magic)  # the latter raises
     size = fmt.header_size
-    if len(data) < size:
+    if n < size:
         raise TruncatedError(
-            f"the {fmt.version} header is {size} bytes; the data has {len(data)}", offset=len(data), version=str(fmt.version)
+            f"the {fmt.version} header is {size} bytes; the data has {n}", offset=n, version=str(fmt.version)
         )
+    if size == 16:
+        flags, mtime, source_size = _U32x3.unpack_from(data, 4)
+        if flags & FLAG_HASH_BASED:
+            return PycHeader(magic, fmt, flags, None, None, bytes(data[8:16]))
+        return PycHeader(magic, fmt, flags, mtime, source_size)
     if size == 8:
         return PycHeader(magic, fmt, mtime=_U32.unpack_from(data, 4)[0])
-    if size == 12:
-        mtime, source_size = _U32x2.unpack_from(data, 4)
-        return PycHeader(magic, fmt, mtime=mtime, source_size=source_size)
-    flags = _U32.unpack_from(data, 4)[0]
-    if flags & FLAG_HASH_BASED:
-        return PycHeader(magic, fmt, flags=flags, source_hash=bytes(data[8:16]))
-    mtime, source_size = _U32x2.unpack_from(data, 8)
-    return PycHeader(magic, fmt, flags=flags, mtime=mtime, source_size=source_size)
+    mtime, source_size = _U32x2.unpack_from(data, 4)
+    return PycHeader(magic, fmt, mtime=mtime, source_size=source_size)
 
 
 def read_header(path: Union[str, "os.PathLike[str]"]) -> PycHeader:
@@ -149,7 +151,8 @@ def scan_headers(
     while stack:
         directory = stack.pop()
         try:
-            entries = sorted(os.scandir(directory), key=_entry_name)
+            with os.scandir(directory) as it:
+                entries = sorted(it, key=_NAME)
         except OSError as e:
             yield directory, e
             continue
@@ -171,8 +174,5 @@ def scan_headers(
         stack.extend(reversed(subdirs))
 
 
-def _entry_name(entry: "os.DirEntry[str]") -> str:
-    return entry.name
-
-
+_NAME = operator.attrgetter("name")
 _O_RDONLY = os.O_RDONLY | getattr(os, "O_BINARY", 0)
