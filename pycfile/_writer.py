@@ -46,6 +46,8 @@ _P64 = struct.Struct("<q").pack
 # The bytes of a reference ('r' and its index), for the first indices.
 _REF_CACHED = 4096
 _REF_BYTES = [b"r" + _P32(i) for i in range(_REF_CACHED)]
+# The type byte and size of a short ASCII string: _SHORT_HEADS[type byte][size].
+_SHORT_HEADS = {b: [bytes((b, n)) for n in range(256)] for b in (0x7A, 0x5A, 0xFA, 0xDA)}
 
 
 def _allowed_codes(fmt: PycFormat) -> Dict[type, FrozenSet[str]]:
@@ -313,7 +315,6 @@ def _make_writer(plan: _Plan) -> Callable[[Value, int], bytes]:  # noqa: C901
         i = 0
         try:
             for i, item in enumerate(seq):
-                cls = type(item)
                 # Inline fast paths for the commonest items: a reference to a flagged
                 # object already written, a short ASCII string, a bytes object;
                 # anything else, and anything wrong, goes through w().
@@ -322,9 +323,10 @@ def _make_writer(plan: _Plan) -> Callable[[Value, int], bytes]:  # noqa: C901
                 except AttributeError:  # not a marshal value: w() says so
                     flagged = False
                 if flagged:
-                    if not refs_enabled or cls is Singleton:
-                        w(item, depth)
+                    if not refs_enabled:
+                        w(item, depth)  # says what is wrong
                         continue
+                    # (a Singleton is never in refs: it goes on to w())
                     idx = refs_get(id(item))
                     if idx is not None:
                         if idx in pending:
@@ -335,6 +337,7 @@ def _make_writer(plan: _Plan) -> Callable[[Value, int], bytes]:  # noqa: C901
                             append(0x72)
                             extend(_P32(idx))
                         continue
+                cls = type(item)
                 if cls is Str:
                     b = str_get(item.code)
                     if b == 0x7A or b == 0x5A:
@@ -343,10 +346,9 @@ def _make_writer(plan: _Plan) -> Callable[[Value, int], bytes]:  # noqa: C901
                         if n < 256 and text.isascii():
                             if flagged:
                                 refs[id(item)] = len(refs)
-                                append(b | FLAG_REF)
+                                extend(_SHORT_HEADS[b | FLAG_REF][n])
                             else:
-                                append(b)
-                            append(n)
+                                extend(_SHORT_HEADS[b][n])
                             extend(text.encode("ascii"))
                             continue
                 elif cls is Bytes:
