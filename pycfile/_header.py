@@ -144,8 +144,9 @@ def scan_headers(
 
     A file whose header cannot be read yields ``(path, error)`` -- the
     :class:`~pycfile.PycError` or ``OSError`` -- instead, so one bad file does not end
-    the scan.  Within a directory, files and subdirectories are visited in name order,
-    depth first; symbolic links to directories are not followed.
+    the scan.  Each directory yields its files in name order, then its subdirectories
+    are scanned in name order (depth first); symbolic links to directories are not
+    followed.
     """
     stack = [os.fspath(top)]
     while stack:
