@@ -79,6 +79,8 @@ from ._linetable import (
     lines as lines,
     positions as positions,
 )
+from ._header import read_header as read_header
+from ._header import scan_headers as scan_headers
 from ._plain import from_python as from_python
 from ._plain import to_python as to_python
 from ._pyc import PycFile as PycFile
@@ -214,10 +216,12 @@ __all__ = [
     "opcode_table",
     "opcode_table_versions",
     "positions",
+    "read_header",
     "register_magic",
     "replace_constants",
     "replace_filename",
     "restamp",
+    "scan_headers",
     "source_hash",
     "source_stamp",
     "strip_refs",

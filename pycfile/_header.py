@@ -7,15 +7,17 @@ numbers stored (CPython stores them modulo 2**32).
 
 from __future__ import annotations
 
+import operator
+import os
 import struct
-from typing import Optional
+from typing import Iterator, List, Optional, Tuple, Union
 
 import attrs
 
-from ._errors import TruncatedError, UnwritableError
-from ._versions import PycFormat, PythonVersion, format_for_magic
+from ._errors import PycError, TruncatedError, UnwritableError
+from ._versions import _BY_MAGIC, PycFormat, PythonVersion, format_for_magic
 
-__all__ = ["FLAG_CHECK_SOURCE", "FLAG_HASH_BASED", "PycHeader", "read_header_bytes"]
+__all__ = ["FLAG_CHECK_SOURCE", "FLAG_HASH_BASED", "PycHeader", "read_header", "read_header_bytes", "scan_headers"]
 
 #: Flags-word bit 0: the pyc is hash-based.
 FLAG_HASH_BASED = 1
@@ -24,6 +26,7 @@ FLAG_CHECK_SOURCE = 2
 
 _U32 = struct.Struct("<I")
 _U32x2 = struct.Struct("<II")
+_U32x3 = struct.Struct("<III")
 
 
 @attrs.define
@@ -96,23 +99,81 @@ def _need(value: Optional[int], name: str) -> int:
 def read_header_bytes(data: bytes, fmt: Optional[PycFormat] = None) -> PycHeader:
     """Parse the header at the start of ``data`` (the magic picks the format unless
     ``fmt`` is given)."""
-    if len(data) < 4:
-        raise TruncatedError(f"a pyc starts with 4 magic bytes; only {len(data)} given", offset=0)
+    n = len(data)
+    if n < 4:
+        raise TruncatedError(f"a pyc starts with 4 magic bytes; only {n} given", offset=0)
     magic = bytes(data[:4])
     if fmt is None:
-        fmt = format_for_magic(magic)
+        fmt = _BY_MAGIC.get(magic) or format_for_magic(magic)  # the latter raises
     size = fmt.header_size
-    if len(data) < size:
+    if n < size:
         raise TruncatedError(
-            f"the {fmt.version} header is {size} bytes; the data has {len(data)}", offset=len(data), version=str(fmt.version)
+            f"the {fmt.version} header is {size} bytes; the data has {n}", offset=n, version=str(fmt.version)
         )
+    if size == 16:
+        flags, mtime, source_size = _U32x3.unpack_from(data, 4)
+        if flags & FLAG_HASH_BASED:
+            return PycHeader(magic, fmt, flags, None, None, bytes(data[8:16]))
+        return PycHeader(magic, fmt, flags, mtime, source_size)
     if size == 8:
         return PycHeader(magic, fmt, mtime=_U32.unpack_from(data, 4)[0])
-    if size == 12:
-        mtime, source_size = _U32x2.unpack_from(data, 4)
-        return PycHeader(magic, fmt, mtime=mtime, source_size=source_size)
-    flags = _U32.unpack_from(data, 4)[0]
-    if flags & FLAG_HASH_BASED:
-        return PycHeader(magic, fmt, flags=flags, source_hash=bytes(data[8:16]))
-    mtime, source_size = _U32x2.unpack_from(data, 8)
-    return PycHeader(magic, fmt, flags=flags, mtime=mtime, source_size=source_size)
+    mtime, source_size = _U32x2.unpack_from(data, 4)
+    return PycHeader(magic, fmt, mtime=mtime, source_size=source_size)
+
+
+def read_header(path: Union[str, "os.PathLike[str]"]) -> PycHeader:
+    """The header of the pyc at ``path``, reading only its first 16 bytes.
+
+    Raises :class:`~pycfile.TruncatedError` for a file shorter than its header and
+    :class:`~pycfile.UnknownMagicError` for a magic pycfile does not know (register it
+    with :func:`~pycfile.register_magic`); ``OSError`` if the file cannot be read.
+    """
+    fd = os.open(path, _O_RDONLY)
+    try:
+        data = os.read(fd, 16)
+    finally:
+        os.close(fd)
+    return read_header_bytes(data)
+
+
+def scan_headers(
+    top: Union[str, "os.PathLike[str]"], suffixes: Tuple[str, ...] = (".pyc", ".pyo")
+) -> Iterator[Tuple[str, Union[PycHeader, PycError, OSError]]]:
+    """Walk the directory tree ``top`` and yield ``(path, header)`` for every file whose
+    name ends with one of ``suffixes``, reading only the first 16 bytes of each.
+
+    A file whose header cannot be read yields ``(path, error)`` -- the
+    :class:`~pycfile.PycError` or ``OSError`` -- instead, so one bad file does not end
+    the scan.  Each directory yields its files in name order, then its subdirectories
+    are scanned in name order (depth first); symbolic links to directories are not
+    followed.
+    """
+    stack = [os.fspath(top)]
+    while stack:
+        directory = stack.pop()
+        try:
+            with os.scandir(directory) as it:
+                entries = sorted(it, key=_NAME)
+        except OSError as e:
+            yield directory, e
+            continue
+        subdirs: List[str] = []
+        for entry in entries:
+            path = entry.path
+            if entry.name.endswith(suffixes):
+                try:
+                    fd = os.open(path, _O_RDONLY)
+                    try:
+                        data = os.read(fd, 16)
+                    finally:
+                        os.close(fd)
+                    yield path, read_header_bytes(data)
+                except (PycError, OSError) as e:
+                    yield path, e
+            elif entry.is_dir(follow_symlinks=False):
+                subdirs.append(path)
+        stack.extend(reversed(subdirs))
+
+
+_NAME = operator.attrgetter("name")
+_O_RDONLY = os.O_RDONLY | getattr(os, "O_BINARY", 0)

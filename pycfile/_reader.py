@@ -1,7 +1,7 @@
 """The marshal reader: bytes of any version into the typed model.
 
 One reader for every version: the version's :class:`~pycfile.PycFormat` decides which
-type codes exist (``_type_table``), the code-object layout and the nesting limit.  The
+type codes exist (``_Plan``, cached per format), the code-object layout and the nesting limit.  The
 reader mirrors :mod:`pycfile._writer`.
 
 Robustness: every length is checked against the bytes left before anything is
@@ -13,6 +13,7 @@ offset, the path in the object tree and the version.
 
 from __future__ import annotations
 
+import operator
 import struct
 from typing import Any, Callable, Dict, List, Optional, Tuple
 
@@ -45,6 +46,9 @@ FLAG_REF = 0x80
 _I32 = struct.Struct("<i").unpack_from
 _I64 = struct.Struct("<q").unpack_from
 _I16 = struct.Struct("<h").unpack_from
+
+# Short ASCII string type bytes (3.4+) -> their code, for the reader's fast path.
+SHORT_ASCII = {0x7A: "z", 0x5A: "Z", 0xFA: "z", 0xDA: "Z"}
 
 # Shared, immutable singleton values: index by the type byte (flag included).
 _SINGLETONS: Dict[int, Singleton] = {}
@@ -91,23 +95,53 @@ def _checks_longs(fmt: PycFormat) -> bool:
     return fmt.version >= (2, 7) and fmt.version.implementation == "cpython"
 
 
-_TABLE_CACHE: Dict[Tuple[str, bool, bool], List[str]] = {}
+class _Plan:
+    """What a read of one format needs that does not depend on the input (cached)."""
 
+    __slots__ = ("fmt", "names", "pick", "pool", "py3", "check_longs", "refs", "short_ascii", "code_cls", "steps")
 
-def _type_table(fmt: PycFormat) -> List[str]:
-    """For each of the 256 type bytes, the name of its handler ('' = unknown)."""
-    codes = readable_codes(fmt)
-    refs = has_refs(fmt)
-    key = (codes, refs, fmt.version.major >= 3)
-    table = _TABLE_CACHE.get(key)
-    if table is None:
-        table = [""] * 256
+    def __init__(self, fmt: PycFormat) -> None:
+        self.fmt = fmt
+        codes = readable_codes(fmt)
+        self.refs = refs = has_refs(fmt)
+        self.py3 = fmt.version.major >= 3
+        self.check_longs = _checks_longs(fmt)
+        # For each of the 256 type bytes, the name of its handler ('' = unknown; a
+        # flagged singleton has its own, '!'-suffixed, shared value).
+        names = [""] * 256
         for c in codes:
-            table[ord(c)] = c
+            names[ord(c)] = c
             if refs:
-                table[ord(c) | FLAG_REF] = c
-        _TABLE_CACHE[key] = table
-    return table
+                names[ord(c) | FLAG_REF] = c + "!" if c in "NTFS." else c
+        self.names = names
+        # Picks, from _read's handlers in _HANDLER_NAMES order, one per type byte.
+        self.pick = operator.itemgetter(*[_HANDLER_NAMES.index(name) for name in names])
+        self.short_ascii = {b: c for b, c in SHORT_ASCII.items() if names[b]}
+        layout = fmt.code_layout
+        self.code_cls = code_cls = code_class(layout) if layout is not None else None
+        # The layout as steps: a run of int fields (one struct) or a run of object fields.
+        steps: List[Tuple[Tuple[str, ...], Optional[struct.Struct]]] = []
+        if code_cls is not None:
+            int_char = "h" if code_cls.int_size == 2 else "i"
+            for name, is_int in code_fields(code_cls):
+                if steps and (steps[-1][1] is not None) == is_int:
+                    names_, _ = steps[-1]
+                    steps[-1] = (names_ + (name,), struct.Struct("<" + int_char * (len(names_) + 1)) if is_int else None)
+                else:
+                    steps.append(((name,), struct.Struct("<" + int_char) if is_int else None))
+        self.steps = steps
+        #: Readers of this format ready for reuse (see _make_reader).
+        self.pool: List[Callable[[bytes, int, int], Tuple[Value, int]]] = []
+
+
+_PLANS: Dict[int, _Plan] = {}
+
+
+def _plan(fmt: PycFormat) -> _Plan:
+    plan = _PLANS.get(id(fmt))
+    if plan is None or plan.fmt is not fmt:  # keyed by identity: hashing a format is slow
+        plan = _PLANS[id(fmt)] = _Plan(fmt)
+    return plan
 
 
 def read_value(
@@ -126,14 +160,34 @@ def read_value(
         raise
 
 
-def _read(data: bytes, start: int, fmt: PycFormat, limit: int) -> Tuple[Value, int]:  # noqa: C901
-    end = len(data)
-    pos = start
+def _read(data: bytes, start: int, fmt: PycFormat, limit: int) -> Tuple[Value, int]:
+    plan = _plan(fmt)
+    pool = plan.pool
+    try:
+        reader = pool.pop()
+    except IndexError:
+        reader = _make_reader(plan)
+    try:
+        return reader(data, start, limit)
+    finally:
+        pool.append(reader)
+
+
+def _make_reader(plan: _Plan) -> Callable[[bytes, int, int], Tuple[Value, int]]:  # noqa: C901
+    """A reader for one format.  Making one costs more than a small read, so readers
+    are kept in the plan's pool and reused; each serves one read at a time (the state
+    of the current read lives in this function's variables)."""
+    fmt = plan.fmt
+    data = b""
+    end = 0
+    pos = 0
+    limit = 0
     refs: List[Any] = []  # 3.4+ reference table (None = reserved slot)
     strings: List[Bytes] = []  # 2.4-2.7 interned-string table
     maxdepth = fmt.max_depth
-    py3 = fmt.version.major >= 3
-    check_longs = _checks_longs(fmt)
+    py3 = plan.py3
+    check_longs = plan.check_longs
+    short_ascii = plan.short_ascii
 
     def truncated(what: str, at: int, need: int) -> TruncatedError:
         return TruncatedError(f"marshal data too short: {what} needs {need} bytes, {end - at} left", offset=at)
@@ -171,7 +225,7 @@ def _read(data: bytes, start: int, fmt: PycFormat, limit: int) -> Tuple[Value, i
     # ---- scalars ------------------------------------------------------------------
 
     def h_unknown(b: int, depth: int) -> Value:
-        if b & FLAG_REF and not has_refs(fmt) and handlers[b & 0x7F] is not h_unknown:
+        if b & FLAG_REF and not plan.refs and handlers[b & 0x7F] is not h_unknown:
             raise bad(f"type code {b:#04x}: FLAG_REF is not known to {fmt.version}", pos - 1)
         char = chr(b & 0x7F)
         shown = repr(char) if char.isprintable() else "non-printing"
@@ -373,6 +427,27 @@ def _read(data: bytes, start: int, fmt: PycFormat, limit: int) -> Tuple[Value, i
                 if pos >= end:
                     raise TruncatedError("EOF read where object expected", offset=pos)
                 c = data[pos]
+                # Inline fast paths for the commonest items (a reference, a short
+                # ASCII string); anything unusual, including every error, goes to
+                # the handler, which repeats the checks and says what is wrong.
+                if c == 0x72:
+                    if pos + 5 <= end:
+                        j = _I32(data, pos + 1)[0]
+                        if 0 <= j < len(refs):
+                            found = refs[j]
+                            if found is not None:
+                                append(found)
+                                pos += 5
+                                continue
+                elif c in short_ascii:
+                    k = pos + 2 + data[pos + 1] if pos + 1 < end else end + 1
+                    if k <= end:
+                        obj = Str(data[pos + 2 : k].decode("latin-1"), short_ascii[c], c > 127)
+                        if c > 127:
+                            refs.append(obj)
+                        append(obj)
+                        pos = k
+                        continue
                 pos += 1
                 append(handlers[c](c, depth))
         except PycError as e:
@@ -484,18 +559,8 @@ def _read(data: bytes, start: int, fmt: PycFormat, limit: int) -> Tuple[Value, i
 
     # ---- code objects -------------------------------------------------------------
 
-    layout = fmt.code_layout
-    code_cls = code_class(layout) if layout is not None else None
-    # The layout as steps: a run of int fields (one struct) or a run of object fields.
-    steps: List[Tuple[Tuple[str, ...], Optional[struct.Struct]]] = []
-    if code_cls is not None:
-        int_char = "h" if code_cls.int_size == 2 else "i"
-        for name, is_int in code_fields(code_cls):
-            if steps and (steps[-1][1] is not None) == is_int:
-                names, _ = steps[-1]
-                steps[-1] = (names + (name,), struct.Struct("<" + int_char * (len(names) + 1)) if is_int else None)
-            else:
-                steps.append(((name,), struct.Struct("<" + int_char) if is_int else None))
+    code_cls = plan.code_cls
+    steps = plan.steps
 
     def h_code(b: int, depth: int) -> Value:
         nonlocal pos
@@ -522,47 +587,43 @@ def _read(data: bytes, start: int, fmt: PycFormat, limit: int) -> Tuple[Value, i
             refs[slot] = obj
         return obj
 
-    def singleton(value: Singleton) -> Callable[[int, int], Value]:
-        def h(b: int, depth: int) -> Value:
-            return value
+    # The handlers in _HANDLER_NAMES order; the plan picks one for each type byte.
+    handlers: List[Callable[[int, int], Value]] = list(
+        plan.pick(
+            (
+                h_unknown, h_null, h_int, h_int64, h_long, h_float_text, h_float,
+                h_complex_text, h_complex, h_bytes, h_unicode if py3 else h_interned2,
+                h_stringref, h_unicode, h_ascii, h_ascii, h_short_ascii, h_short_ascii,
+                h_ref, h_tuple, h_small_tuple, h_list, h_dict, h_set, h_frozenset,
+                h_slice, h_frozendict, h_code, h_code,
+            ) + _SINGLETON_HANDLERS  # fmt: skip
+        )
+    )
 
-        return h
+    def read(data_: bytes, start: int, limit_: int) -> Tuple[Value, int]:
+        nonlocal data, end, pos, limit, refs, strings
+        data, end, pos, limit, refs, strings = data_, len(data_), start, limit_, [], []
+        try:
+            value = r_object(1)
+            return value, pos
+        finally:  # keep nothing of this read alive in the pool
+            data, refs, strings = b"", [], []
 
-    by_name: Dict[str, Callable[[int, int], Value]] = {
-        "": h_unknown,
-        "0": h_null,
-        "i": h_int,
-        "I": h_int64,
-        "l": h_long,
-        "f": h_float_text,
-        "g": h_float,
-        "x": h_complex_text,
-        "y": h_complex,
-        "s": h_bytes,
-        "t": h_unicode if py3 else h_interned2,
-        "R": h_stringref,
-        "u": h_unicode,
-        "a": h_ascii,
-        "A": h_ascii,
-        "z": h_short_ascii,
-        "Z": h_short_ascii,
-        "r": h_ref,
-        "(": h_tuple,
-        ")": h_small_tuple,
-        "[": h_list,
-        "{": h_dict,
-        "<": h_set,
-        ">": h_frozenset,
-        ":": h_slice,
-        "}": h_frozendict,
-        "c": h_code,
-        "C": h_code,
-    }
-    for c in "NTFS.":
-        by_name[c] = singleton(_SINGLETONS[ord(c)])
-        by_name[c + "!"] = singleton(_SINGLETONS[ord(c) | FLAG_REF])
-    table = _type_table(fmt)
-    handlers = [by_name[name + ("!" if i > 127 and name in "NTFS." and name else "")] for i, name in enumerate(table)]
+    return read
 
-    value = r_object(1)
-    return value, pos
+
+def _singleton_handler(value: Singleton) -> Callable[[int, int], Value]:
+    def h(b: int, depth: int) -> Value:
+        return value
+
+    return h
+
+
+# The handler names (type codes; '!' = a singleton with FLAG_REF) in the order _read
+# lists its handlers.
+_HANDLER_NAMES = ("", "0", "i", "I", "l", "f", "g", "x", "y", "s", "t", "R", "u", "a", "A", "z", "Z",
+                  "r", "(", ")", "[", "{", "<", ">", ":", "}", "c", "C",
+                  "N", "T", "F", "S", ".", "N!", "T!", "F!", "S!", ".!")  # fmt: skip
+_SINGLETON_HANDLERS = tuple(_singleton_handler(_SINGLETONS[ord(c)]) for c in "NTFS.") + tuple(
+    _singleton_handler(_SINGLETONS[ord(c) | FLAG_REF]) for c in "NTFS."
+)

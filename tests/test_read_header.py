@@ -1,0 +1,69 @@
+"""read_header and scan_headers: header-only reading of pycs the host compiled."""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+import py_compile
+from pathlib import Path
+
+import pytest
+
+import pycfile
+
+SOURCE = "x = 1\n\ndef f(a):\n    return a + x\n"
+
+
+def _compile(tmp_path: Path, mode: py_compile.PycInvalidationMode, name: str) -> Path:
+    src = tmp_path / (name + ".py")
+    src.write_text(SOURCE)
+    os.utime(src, (1_700_000_000, 1_700_000_123))
+    out = tmp_path / "pyc" / (name + ".pyc")
+    py_compile.compile(str(src), cfile=str(out), doraise=True, invalidation_mode=mode)
+    return out
+
+
+def test_read_header_of_a_timestamp_pyc_matches_the_source(tmp_path: Path) -> None:
+    pyc = _compile(tmp_path, py_compile.PycInvalidationMode.TIMESTAMP, "ts")
+    header = pycfile.read_header(pyc)
+    assert header.magic == importlib.util.MAGIC_NUMBER
+    assert not header.hash_based
+    assert header.mtime == 1_700_000_123
+    assert header.source_size == len(SOURCE.encode())
+    assert header == pycfile.load(pyc).header
+
+
+def test_read_header_of_a_checked_hash_pyc_has_the_source_hash(tmp_path: Path) -> None:
+    pyc = _compile(tmp_path, py_compile.PycInvalidationMode.CHECKED_HASH, "ch")
+    header = pycfile.read_header(str(pyc))
+    assert header.hash_based and header.check_source
+    assert header.source_hash == importlib.util.source_hash(SOURCE.encode())
+    assert header.mtime is None
+
+
+def test_read_header_errors(tmp_path: Path) -> None:
+    short = tmp_path / "short.pyc"
+    short.write_bytes(importlib.util.MAGIC_NUMBER + b"\0\0\0")
+    with pytest.raises(pycfile.TruncatedError):
+        pycfile.read_header(short)
+    alien = tmp_path / "alien.pyc"
+    alien.write_bytes(b"\x01\x02\r\n" + b"\0" * 12)
+    with pytest.raises(pycfile.UnknownMagicError):
+        pycfile.read_header(alien)
+    with pytest.raises(FileNotFoundError):
+        pycfile.read_header(tmp_path / "missing.pyc")
+
+
+def test_scan_headers_walks_the_tree_and_reports_bad_files(tmp_path: Path) -> None:
+    good = _compile(tmp_path, py_compile.PycInvalidationMode.TIMESTAMP, "a")
+    sub = tmp_path / "pyc" / "sub"
+    sub.mkdir()
+    nested = _compile(sub, py_compile.PycInvalidationMode.UNCHECKED_HASH, "b")
+    (tmp_path / "pyc" / "c.pyc").write_bytes(b"\x01\x02")
+    (tmp_path / "pyc" / "notes.txt").write_text("not a pyc")
+    found = dict(pycfile.scan_headers(tmp_path / "pyc"))
+    assert sorted(found) == sorted([str(good), str(nested), str(tmp_path / "pyc" / "c.pyc")])
+    assert found[str(good)] == pycfile.load(good).header
+    header = found[str(nested)]
+    assert isinstance(header, pycfile.PycHeader) and header.hash_based and not header.check_source
+    assert isinstance(found[str(tmp_path / "pyc" / "c.pyc")], pycfile.TruncatedError)
