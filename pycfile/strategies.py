@@ -95,16 +95,15 @@ _MIN64, _MAX64 = -(2**63), 2**63 - 1
 
 def released_formats() -> List[PycFormat]:
     """The format each released version writes (CPython 1.0-3.15, PyPy), in version order."""
-    seen = {}
-    for fmt in known_formats():
-        v = fmt.version
-        key = (v.implementation, v.major, v.minor)
-        if key not in seen:
-            try:
-                seen[key] = format_for_version(v)
-            except ValueError:
-                continue
-    return sorted(seen.values(), key=lambda f: (f.version.implementation, f.version.major, f.version.minor))
+    found = []
+    for implementation in ("cpython", "pypy"):
+        for major in (1, 2, 3):
+            for minor in range(20):
+                try:
+                    found.append(format_for_version(PythonVersion(major, minor, implementation)))
+                except ValueError:
+                    continue
+    return found
 
 
 def _formats(version: VersionArg, needs: str = "", code: bool = False) -> st.SearchStrategy[PycFormat]:
@@ -370,6 +369,14 @@ def _count(draw: Draw, ctx: _Ctx) -> int:
     return n
 
 
+def _some(n: int, ctx: _Ctx, item: Callable[[], Value]) -> List[Value]:
+    """Up to ``n`` items, fewer when the leaf budget runs out."""
+    items: List[Value] = []
+    while len(items) < n and ctx.leaves < ctx.max_leaves:
+        items.append(item())
+    return items
+
+
 def _tuple_code(draw: Draw, ctx: _Ctx, n: int) -> str:
     small = ")" in ctx.codes and n < 256
     if ctx.canonical:
@@ -422,7 +429,7 @@ def _hashable(draw: Draw, ctx: _Ctx, depth: int) -> Value:
     if depth >= ctx.max_depth or ctx.leaves >= ctx.max_leaves or draw(st.integers(0, 3)) > 0:
         return _hashable_leaf(draw, ctx)
     n = _count(draw, ctx)
-    items = [_hashable(draw, ctx, depth + 1) for _ in range(n)]
+    items = _some(n, ctx, lambda: _hashable(draw, ctx, depth + 1))
     if draw(st.booleans()) or ">" not in ctx.codes:
         return TupleValue(items, _tuple_code(draw, ctx, n), _flag(draw, ctx, cached=n == 0))
     return _frozenset_of(draw, ctx, items)
@@ -454,19 +461,19 @@ def _node(draw: Draw, ctx: _Ctx, depth: int) -> Value:
 def _container(draw: Draw, ctx: _Ctx, depth: int, kind: str) -> Value:
     n = _count(draw, ctx)
     if kind in ("tuple", "list"):
-        items = [_node(draw, ctx, depth + 1) for _ in range(n)]
+        items = _some(n, ctx, lambda: _node(draw, ctx, depth + 1))
         if kind == "tuple":
             return TupleValue(items, _tuple_code(draw, ctx, n), _flag(draw, ctx, cached=n == 0))
         return ListValue(items, "[", _flag(draw, ctx))
     if kind in ("set", "frozenset"):
-        items = [_hashable(draw, ctx, depth + 1) for _ in range(n)]
+        items = _some(n, ctx, lambda: _hashable(draw, ctx, depth + 1))
         if kind == "frozenset":
             return _frozenset_of(draw, ctx, items)
         if ctx.canonical:
             items = _set_order(ctx, _unique(items, ctx)[:1])
         return Set(items, "<", _flag(draw, ctx))
     if kind in ("dict", "frozendict"):
-        keys = [_hashable(draw, ctx, depth + 1) for _ in range(n)]
+        keys = _some(n, ctx, lambda: _hashable(draw, ctx, depth + 1))
         if ctx.canonical:
             keys = _unique(keys, ctx)
             if not ctx.py3 or not ctx.cpython or ctx.fmt.version < (3, 6):
@@ -596,7 +603,7 @@ def _canonical_share(ctx: _Ctx, root: Value) -> Value:
     first: dict[Any, Value] = {}
     for parent, slot, node, _, _, _ in _positions(root):
         key = _cache_key(ctx, node)
-        if key is None:
+        if key is None or isinstance(node, Singleton):
             continue
         if key not in first:
             first[key] = node
@@ -616,11 +623,11 @@ def _ctx(formats: st.SearchStrategy[PycFormat], draw: Draw, canonical: bool, max
     return _Ctx(fmt, canonical, max_depth, max_leaves, max_size)
 
 
-def _kind_strategy(kind: Callable[[Draw, _Ctx], Value], doc: str) -> Callable[..., st.SearchStrategy[Value]]:
+def _kind_strategy(kind: Callable[[Draw, _Ctx], Value], doc: str, needs: str = "") -> Callable[..., st.SearchStrategy[Value]]:
     def strategy(
         version: VersionArg = None, *, canonical: bool = False, max_size: int = 16
     ) -> st.SearchStrategy[Value]:
-        formats = _formats(version)
+        formats = _formats(version, needs)
 
         @st.composite
         def build(draw: Draw) -> Value:
@@ -636,9 +643,9 @@ singletons = _kind_strategy(lambda d, c: _singleton(d, c), "None, True, False, S
 ints = _kind_strategy(_int, "A :class:`~pycfile.Int` (``i``, and ``I`` where the version has it).")
 longs = _kind_strategy(_long, "A :class:`~pycfile.Long` (with non-minimal digit counts where the version's reader accepts them).")
 floats = _kind_strategy(_float, "A :class:`~pycfile.Float`: 8 raw bytes (NaN payloads too) or text.")
-complexes = _kind_strategy(_complex, "A :class:`~pycfile.Complex`: raw 8-byte parts or text.")
+complexes = _kind_strategy(_complex, "A :class:`~pycfile.Complex`: raw 8-byte parts or text (1.4+).", "x")
 bytes_values = _kind_strategy(_bytes, "A :class:`~pycfile.Bytes` (3.x bytes, 2.x str; ``t`` interned in 2.4-2.7).")
-strs = _kind_strategy(_str, "A :class:`~pycfile.Str` (lone surrogates in the anything flavour).")
+strs = _kind_strategy(_str, "A :class:`~pycfile.Str` (1.6+; lone surrogates in the anything flavour).", "u")
 
 
 _NEEDS = {"set": "<", "frozenset": ">", "slice": ":", "frozendict": "}"}
@@ -702,7 +709,10 @@ def marshal_values(
 
 # ---- code objects --------------------------------------------------------------------------------
 
-_NAME = st.text(st.sampled_from("abcdefghijklmnopqrstuvwxyz_ABCXYZ0123456789"), min_size=1, max_size=10)
+_NAME = st.sampled_from(
+    "a b c x y f g i n s self cls args kwargs value result data _ __init__ __name__ "
+    "<module> <lambda> <listcomp> Spam spam_eggs x1 longer_name_here".split()
+)
 CO_VARARGS, CO_VARKEYWORDS = 0x4, 0x8
 
 
@@ -804,7 +814,8 @@ def _code(draw: Draw, ctx: _Ctx, depth: int) -> Value:
         values["co_localsplusnames"] = TupleValue([_name(draw, ctx, x) for x in names], _tuple_code(draw, ctx, n), _flag(draw, ctx, cached=n == 0))
         values["co_localspluskinds"] = _blob(draw, ctx, bytes(kinds))
     args = {name: values[name] for name, _ in code_fields(cls)}
-    code: Value = cls(**args, flag_ref=_flag(draw, ctx))
+    make: Any = cls  # the layout's class: its fields are exactly ``args``
+    code: Value = make(**args, flag_ref=_flag(draw, ctx))
     return code
 
 
