@@ -211,10 +211,10 @@ def _long(draw: Draw, ctx: _Ctx) -> Value:
         canonical_size = (magnitude.bit_length() + 14) // 15
         stored = canonical_size + draw(st.integers(0, 2))
         size = -stored if negative or (value == 0 and draw(st.booleans())) else stored
-        if value == 0 and size < 0:
-            value = 0
-        elif value < 0 and size > 0 or value > 0 and size < 0:
+        if value < 0 and size > 0 or value > 0 and size < 0:
             size = -size
+        if size == (-canonical_size if value < 0 else canonical_size):
+            size = None  # that is the canonical count after all
     return Long(value, "l", _flag(draw, ctx), size)
 
 
@@ -615,6 +615,68 @@ def _canonical_share(ctx: _Ctx, root: Value) -> Value:
     return root
 
 
+# ---- the composite strategies (decorated once: decorating is the slow part) -----------------
+
+
+@st.composite
+def _scalar_values(draw: Draw, formats: st.SearchStrategy[PycFormat], kind: Callable[[Draw, _Ctx], Value], canonical: bool, max_size: int) -> Value:
+    return kind(draw, _ctx(formats, draw, canonical, 1, 1, max_size))
+
+
+@st.composite
+def _container_values(
+    draw: Draw, formats: st.SearchStrategy[PycFormat], kind: str, canonical: bool, max_depth: int, max_leaves: int, max_size: int
+) -> Value:
+    ctx = _ctx(formats, draw, canonical, max_depth, max_leaves, max_size)
+    return _share(draw, ctx, _container(draw, ctx, 1, kind))
+
+
+@st.composite
+def _any_values(
+    draw: Draw, formats: st.SearchStrategy[PycFormat], canonical: bool, max_depth: int, max_leaves: int, max_size: int, code: bool
+) -> Value:
+    ctx = _ctx(formats, draw, canonical, max_depth, max_leaves, max_size)
+    if code and ctx.fmt.code_layout is not None and draw(st.integers(0, 3)) == 0:
+        return _share(draw, ctx, _code(draw, ctx, 1))
+    return _share(draw, ctx, _node(draw, ctx, 1))
+
+
+@st.composite
+def _code_values(draw: Draw, formats: st.SearchStrategy[PycFormat], canonical: bool, max_depth: int, max_leaves: int, max_size: int) -> Value:
+    ctx = _ctx(formats, draw, canonical, max_depth, max_leaves, max_size)
+    return _share(draw, ctx, _code(draw, ctx, 1))
+
+
+@st.composite
+def _header_values(draw: Draw, formats: st.SearchStrategy[PycFormat], canonical: bool) -> PycHeader:
+    fmt: PycFormat = draw(formats)
+    return _header(draw, fmt, canonical)
+
+
+def _header(draw: Draw, fmt: PycFormat, canonical: bool) -> PycHeader:
+    size = fmt.header_size
+    if size == 8:
+        return PycHeader(fmt.magic, fmt, mtime=draw(_U32))
+    if size == 12:
+        return PycHeader(fmt.magic, fmt, mtime=draw(_U32), source_size=draw(_U32))
+    flags: int = draw(st.sampled_from([0, FLAG_HASH_BASED, FLAG_HASH_BASED | FLAG_CHECK_SOURCE]) if canonical else _U32)
+    if flags & FLAG_HASH_BASED:
+        return PycHeader(fmt.magic, fmt, flags=flags, source_hash=draw(st.binary(min_size=8, max_size=8)))
+    return PycHeader(fmt.magic, fmt, flags=flags, mtime=draw(_U32), source_size=draw(_U32))
+
+
+@st.composite
+def _pyc_values(draw: Draw, formats: st.SearchStrategy[PycFormat], canonical: bool, max_depth: int, max_leaves: int, max_size: int) -> PycFile:
+    ctx = _ctx(formats, draw, canonical, max_depth, max_leaves, max_size)
+    header = _header(draw, ctx.fmt, canonical)
+    code = _share(draw, ctx, _code(draw, ctx, 1))
+    trailer: bytes = b"" if canonical else draw(st.one_of(st.just(b""), st.binary(max_size=8)))
+    return PycFile(header, code, trailer)
+
+
+_U32 = st.integers(0, 2**32 - 1)
+
+
 # ---- public value strategies -----------------------------------------------------------
 
 
@@ -627,13 +689,7 @@ def _kind_strategy(kind: Callable[[Draw, _Ctx], Value], doc: str, needs: str = "
     def strategy(
         version: VersionArg = None, *, canonical: bool = False, max_size: int = 16
     ) -> st.SearchStrategy[Value]:
-        formats = _formats(version, needs)
-
-        @st.composite
-        def build(draw: Draw) -> Value:
-            return kind(draw, _ctx(formats, draw, canonical, 1, 1, max_size))
-
-        return build()
+        return _scalar_values(_formats(version, needs), kind, canonical, max_size)
 
     strategy.__doc__ = doc + "\n\n``max_size`` bounds the length of strings, bytes and long digits."
     return strategy
@@ -660,14 +716,7 @@ def _container_strategy(kind: str, doc: str) -> Callable[..., st.SearchStrategy[
         max_leaves: int = 12,
         max_size: int = 16,
     ) -> st.SearchStrategy[Value]:
-        formats = _formats(version, _NEEDS.get(kind, ""))
-
-        @st.composite
-        def build(draw: Draw) -> Value:
-            ctx = _ctx(formats, draw, canonical, max_depth, max_leaves, max_size)
-            return _share(draw, ctx, _container(draw, ctx, 1, kind))
-
-        return build()
+        return _container_values(_formats(version, _NEEDS.get(kind, "")), kind, canonical, max_depth, max_leaves, max_size)
 
     strategy.__doc__ = doc + "\n\n``max_depth`` bounds the nesting, ``max_leaves`` the number of leaves, ``max_size`` strings and bytes."
     return strategy
@@ -695,16 +744,7 @@ def marshal_values(
     ``max_depth``, at most about ``max_leaves`` leaves), and code objects when
     ``code=True``.  ``max_size`` bounds string, bytes and long-digit lengths."""
 
-    formats = _formats(version)
-
-    @st.composite
-    def build(draw: Draw) -> Value:
-        ctx = _ctx(formats, draw, canonical, max_depth, max_leaves, max_size)
-        if code and ctx.fmt.code_layout is not None and draw(st.integers(0, 3)) == 0:
-            return _code(draw, ctx, 1)
-        return _share(draw, ctx, _node(draw, ctx, 1))
-
-    return build()
+    return _any_values(_formats(version), canonical, max_depth, max_leaves, max_size, code)
 
 
 # ---- code objects --------------------------------------------------------------------------------
@@ -832,42 +872,17 @@ def code_objects(
     the argument counts, consistent 3.11+ localsplus names and kinds.  Constants are
     marshal values and, up to ``max_depth``, nested code objects."""
 
-    formats = _formats(version, code=True)
-
-    @st.composite
-    def build(draw: Draw) -> Value:
-        ctx = _ctx(formats, draw, canonical, max_depth, max_leaves, max_size)
-        return _share(draw, ctx, _code(draw, ctx, 1))
-
-    return build()
+    return _code_values(_formats(version, code=True), canonical, max_depth, max_leaves, max_size)
 
 
 # ---- headers and pyc files ---------------------------------------------------------------
-
-_U32 = st.integers(0, 2**32 - 1)
 
 
 def headers(version: VersionArg = None, *, canonical: bool = False) -> st.SearchStrategy[PycHeader]:
     """A :class:`~pycfile.PycHeader` of the version's era: 8 bytes (mtime), 12 bytes
     (mtime, source size) or 16 bytes (3.7+: flags word, then mtime and source size or an
     8-byte source hash).  Canonical flags words are 0, 1 and 3; otherwise any 32 bits."""
-
-    formats = _formats(version)
-
-    @st.composite
-    def build(draw: Draw) -> PycHeader:
-        fmt: PycFormat = draw(formats)
-        size = fmt.header_size
-        if size == 8:
-            return PycHeader(fmt.magic, fmt, mtime=draw(_U32))
-        if size == 12:
-            return PycHeader(fmt.magic, fmt, mtime=draw(_U32), source_size=draw(_U32))
-        flags: int = draw(st.sampled_from([0, FLAG_HASH_BASED, FLAG_HASH_BASED | FLAG_CHECK_SOURCE]) if canonical else _U32)
-        if flags & FLAG_HASH_BASED:
-            return PycHeader(fmt.magic, fmt, flags=flags, source_hash=draw(st.binary(min_size=8, max_size=8)))
-        return PycHeader(fmt.magic, fmt, flags=flags, mtime=draw(_U32), source_size=draw(_U32))
-
-    return build()
+    return _header_values(_formats(version), canonical)
 
 
 def pyc_files(
@@ -880,15 +895,4 @@ def pyc_files(
 ) -> st.SearchStrategy[PycFile]:
     """A whole :class:`~pycfile.PycFile`: a header of the version's era, a module code
     object (see :func:`code_objects`) and, in the anything flavour, trailing bytes."""
-
-    formats = _formats(version, code=True)
-
-    @st.composite
-    def build(draw: Draw) -> PycFile:
-        fmt: PycFormat = draw(formats)
-        header = draw(headers(fmt, canonical=canonical))
-        code = draw(code_objects(fmt, canonical=canonical, max_depth=max_depth, max_leaves=max_leaves, max_size=max_size))
-        trailer: bytes = b"" if canonical else draw(st.one_of(st.just(b""), st.binary(max_size=8)))
-        return PycFile(header, code, trailer)
-
-    return build()
+    return _pyc_values(_formats(version, code=True), canonical, max_depth, max_leaves, max_size)

@@ -21,6 +21,7 @@ with ``PYCFILE_CORPUS=quick`` (the secondary CI hosts).
 
 from __future__ import annotations
 
+import functools
 import math
 import struct
 import tracemalloc
@@ -211,6 +212,7 @@ def _round_trip_pyc(pyc: pycfile.PycFile) -> None:
     assert pycfile.dumps(again) == data
 
 
+@functools.lru_cache(maxsize=None)
 def _strategies_for(fmt: Any) -> st.SearchStrategy[Tuple[str, Any]]:
     options = []
     for name, make in _KINDS:
