@@ -134,6 +134,7 @@ def _read(data: bytes, start: int, fmt: PycFormat, limit: int) -> Tuple[Value, i
     maxdepth = fmt.max_depth
     py3 = fmt.version.major >= 3
     check_longs = _checks_longs(fmt)
+    strict_floats = fmt.version.implementation == "cpython"
 
     def truncated(what: str, at: int, need: int) -> TruncatedError:
         return TruncatedError(f"marshal data too short: {what} needs {need} bytes, {end - at} left", offset=at)
@@ -239,8 +240,13 @@ def _read(data: bytes, start: int, fmt: PycFormat, limit: int) -> Tuple[Value, i
         if pos + n > end:
             raise truncated(what, pos, n)
         raw = data[pos : pos + n]
+        text = raw.decode("latin-1")
         try:
-            float(raw.decode("latin-1"))
+            # CPython parses with PyOS_string_to_double: unlike float(), no surrounding
+            # whitespace and no underscores.  PyPy parses with its float().
+            if strict_floats and ("_" in text or text.strip() != text):
+                raise ValueError(text)
+            float(text)
         except ValueError:
             raise bad(f"{what} text {raw!r} is not a number", pos - 1) from None
         pos += n
