@@ -15,9 +15,14 @@ Every strategy takes the target ``version=`` (a :class:`~pycfile.PythonVersion`,
 released versions) and size knobs.  Two flavours:
 
 - ``canonical=True``: values as that version's CPython writes them -- its type codes,
-  and FLAG_REF exactly where its ``marshal.dumps`` of the loaded value sets it, so the
-  real interpreter re-dumps a canonical plain value (code objects aside: the interpreter
-  interns their names) to the same bytes.
+  and FLAG_REF exactly where its ``marshal.dumps`` of the loaded value sets it (the
+  root, small ints, the empty string and tuple, set items...), so the real interpreter
+  loads a canonical plain value and re-dumps it to the same bytes.  Not covered: code
+  objects (the interpreter interns names and constants its own way) and PyPy (which
+  flags by its own rules); their canonical values still use the writer's type codes.
+  Strings whose interning depends on the interpreter's state (one Latin-1 character
+  before 3.13, 2.x strings under 2 bytes) are not drawn, and sets hold at most one item
+  (their order follows hashes).
 - ``canonical=False`` (the default): anything the version's reader accepts --
   non-canonical type codes, unused FLAG_REFs, shared references and self-references,
   NaN payloads, lone surrogates, odd float text -- for fuzzing readers.
