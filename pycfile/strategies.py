@@ -39,7 +39,7 @@ Install the extra: ``pip install pycfile[hypothesis]``.
 from __future__ import annotations
 
 import struct
-from typing import Any, Callable, List, Optional, Sequence, Tuple, Union
+from typing import Any, Callable, List, Optional, Protocol, Tuple, Union
 
 import attrs
 from hypothesis import strategies as st
@@ -68,6 +68,8 @@ from ._values import (
 from ._versions import PycFormat, PythonVersion, VersionLike, format_for_version, known_formats
 
 __all__ = [
+    "ContainerStrategy",
+    "ScalarStrategy",
     "VersionArg",
     "bytes_values",
     "code_objects",
@@ -690,7 +692,29 @@ def _ctx(formats: st.SearchStrategy[PycFormat], draw: Draw, canonical: bool, max
     return _Ctx(fmt, canonical, max_depth, max_leaves, max_size)
 
 
-def _kind_strategy(kind: Callable[[Draw, _Ctx], Value], doc: str, needs: str = "") -> Callable[..., st.SearchStrategy[Value]]:
+class ScalarStrategy(Protocol):
+    """The signature of the per-kind scalar strategies (:func:`ints`, :func:`strs`...)."""
+
+    def __call__(self, version: VersionArg = None, *, canonical: bool = False, max_size: int = 16) -> st.SearchStrategy[Value]:
+        ...
+
+
+class ContainerStrategy(Protocol):
+    """The signature of the per-kind container strategies (:func:`tuples`, :func:`dicts`...)."""
+
+    def __call__(
+        self,
+        version: VersionArg = None,
+        *,
+        canonical: bool = False,
+        max_depth: int = 3,
+        max_leaves: int = 12,
+        max_size: int = 16,
+    ) -> st.SearchStrategy[Value]:
+        ...
+
+
+def _kind_strategy(kind: Callable[[Draw, _Ctx], Value], doc: str, needs: str = "") -> ScalarStrategy:
     def strategy(
         version: VersionArg = None, *, canonical: bool = False, max_size: int = 16
     ) -> st.SearchStrategy[Value]:
@@ -712,7 +736,7 @@ strs = _kind_strategy(_str, "A :class:`~pycfile.Str` (1.6+; lone surrogates in t
 _NEEDS = {"set": "<", "frozenset": ">", "slice": ":", "frozendict": "}"}
 
 
-def _container_strategy(kind: str, doc: str) -> Callable[..., st.SearchStrategy[Value]]:
+def _container_strategy(kind: str, doc: str) -> ContainerStrategy:
     def strategy(
         version: VersionArg = None,
         *,
@@ -734,6 +758,26 @@ sets = _container_strategy("set", "A :class:`~pycfile.Set` (2.5+; hashable items
 frozensets = _container_strategy("frozenset", "A :class:`~pycfile.FrozenSet` (2.5+; hashable items).")
 slices = _container_strategy("slice", "A :class:`~pycfile.Slice` (3.14+ only).")
 frozendicts = _container_strategy("frozendict", "A :class:`~pycfile.FrozenDict` (3.15+ only).")
+
+for _name_, _strategy_ in [
+    ("singletons", singletons),
+    ("ints", ints),
+    ("longs", longs),
+    ("floats", floats),
+    ("complexes", complexes),
+    ("bytes_values", bytes_values),
+    ("strs", strs),
+    ("tuples", tuples),
+    ("lists", lists),
+    ("dicts", dicts),
+    ("sets", sets),
+    ("frozensets", frozensets),
+    ("slices", slices),
+    ("frozendicts", frozendicts),
+]:
+    setattr(_strategy_, "__name__", _name_)  # for the API reference
+    setattr(_strategy_, "__qualname__", _name_)
+
 
 
 def marshal_values(
