@@ -353,7 +353,10 @@ def test_huge_lengths_fail_before_allocating(key: str, data: st.DataObject) -> N
 
 # ---- text floats: pycfile accepts exactly what the interpreter accepts ----------------------------
 
-_FLOAT_CHARS = st.sampled_from(list("0123456789.eE+-_ \t\n") + ["nan", "inf", "infinity", "NaN", "\xa0", "\x85", "x"])
+_FLOAT_CHARS = st.sampled_from(list("0123456789.eE+-_ \t\nx") + ["nan", "inf", "infinity", "NaN"])
+# PyPy 3.9 reads some non-ASCII float text ("1.5\xa0") and fails on other ("\xa00") with
+# a broken UnicodeEncodeError: only CPython gets Latin-1 whitespace.
+_LATIN1_FLOAT_CHARS = st.one_of(_FLOAT_CHARS, st.sampled_from(["\xa0", "\x85"]))
 
 
 @pytest.mark.parametrize("key", REQUIRED)
@@ -363,7 +366,8 @@ def test_text_floats_parse_as_the_interpreter_parses(key: str, oracle_for: Oracl
     """Regression: pycfile took float() as the judge of a 'f' float's text, so it read
     '1_0' and ' 1.5', which every interpreter rejects."""
     _, oracle, fmt = _setup(key, oracle_for)
-    text = "".join(data.draw(st.lists(_FLOAT_CHARS, min_size=1, max_size=6), label="text")).encode("latin-1")
+    chars = _LATIN1_FLOAT_CHARS if fmt.version.implementation == "cpython" else _FLOAT_CHARS
+    text = "".join(data.draw(st.lists(chars, min_size=1, max_size=6), label="text")).encode("latin-1")
     stream = b"f" + bytes([len(text)]) + text
     answer = oracle.call("props_load", data=stream.hex(), marshal_version=fmt.marshal_version)
     try:

@@ -17,17 +17,26 @@ import marshal
 import worker
 
 
+def message(exc):
+    """The exception's message; PyPy 3.9 raises UnicodeEncodeErrors that cannot be
+    printed (their str() raises IndexError)."""
+    try:
+        return worker.message_of(exc)
+    except Exception:
+        return "<unprintable %s>" % type(exc).__name__
+
+
 def op_props_load(request):
     data = worker.from_hex(request["data"])
     try:
         tree = worker.describe(marshal.loads(data))
     except Exception as exc:
-        return {"error": type(exc).__name__, "message": worker.message_of(exc)}
+        return {"error": type(exc).__name__, "message": message(exc)}
     try:
         value = marshal.loads(data)
         redump = worker.to_hex(marshal.dumps(value, request["marshal_version"]))
     except Exception as exc:
-        redump = "!" + type(exc).__name__ + ": " + worker.message_of(exc)
+        redump = "!" + type(exc).__name__ + ": " + message(exc)
     return {"tree": tree, "redump": redump}
 
 
@@ -38,7 +47,7 @@ def op_props_dumps_all(request):
         try:
             out.append(worker.to_hex(marshal.dumps(value, version)))
         except Exception as exc:
-            out.append("!" + type(exc).__name__ + ": " + worker.message_of(exc))
+            out.append("!" + type(exc).__name__ + ": " + message(exc))
     return out
 
 
