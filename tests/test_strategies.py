@@ -56,7 +56,7 @@ def test_entry_point_is_registered() -> None:
     every: Any = importlib.metadata.entry_points()
     group = every.select(group="hypothesis") if hasattr(every, "select") else every.get("hypothesis", [])  # 3.9: a dict
     points = [p for p in group if p.value.startswith("pycfile.")]
-    assert [p.value for p in points] == ["pycfile._hypothesis_hook:_hypothesis_setup_hook"], (
+    assert {p.value for p in points} == {"pycfile._hypothesis_hook:_hypothesis_setup_hook"}, (
         "pip install -e . registers pycfile's hypothesis entry point (pyproject.toml)"
     )
 
