@@ -23,7 +23,7 @@ from oracle import Oracle, OracleFor
 
 _COMMON = dict(deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 settings.register_profile("dev", max_examples=25, **_COMMON)  # type: ignore[arg-type]
-settings.register_profile("ci", max_examples=100, derandomize=True, database=None, print_blob=True, **_COMMON)  # type: ignore[arg-type]
+settings.register_profile("ci", max_examples=200, derandomize=True, database=None, print_blob=True, **_COMMON)  # type: ignore[arg-type]
 
 
 def _in_ci() -> bool:

@@ -16,7 +16,7 @@ interpreter's own format:
    declared length fails before anything of that size is allocated.
 
 The number of examples comes from the hypothesis profile (tests/conftest.py), cut
-with ``PYCFILE_CORPUS=quick`` (the secondary CI hosts: a third).
+with ``PYCFILE_CORPUS=quick`` (the secondary CI hosts: a sixth).
 """
 
 from __future__ import annotations
@@ -43,7 +43,7 @@ from oracle import Oracle, OracleFor, Tree, describe_model, first_difference
 
 pytestmark = pytest.mark.interpreters
 
-EXAMPLES = max(10, settings.default.max_examples // (3 if quick() else 1))
+EXAMPLES = max(10, settings.default.max_examples // (6 if quick() else 1))
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 
 
