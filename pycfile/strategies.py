@@ -180,7 +180,7 @@ def _flag(draw: Draw, ctx: _Ctx, cached: bool = False) -> bool:
 # ---- leaves ------------------------------------------------------------------------
 
 
-def _singleton(draw: Draw, ctx: _Ctx, hashable: bool = False) -> Value:
+def _singleton(draw: Draw, ctx: _Ctx) -> Value:
     codes = [c for c in "NTFS." if c in ctx.codes]
     code: str = draw(st.sampled_from(codes))
     # PyPy puts a flagged singleton in its reference table (CPython does not), so only
@@ -291,9 +291,6 @@ def _bytes(draw: Draw, ctx: _Ctx) -> Value:
     return Bytes(data, code, _flag(draw, ctx) if code == "s" else False)
 
 
-_TEXT = st.text(st.characters(codec="utf-8"), max_size=16)
-
-
 def _text(draw: Draw, ctx: _Ctx, surrogates: bool) -> str:
     alphabet = st.characters() if surrogates else st.characters(blacklist_categories=["Cs"])
     kind: int = draw(st.integers(0, 2))
@@ -349,7 +346,7 @@ def _hashable_leaf(draw: Draw, ctx: _Ctx) -> Value:
 
 
 _LEAF_KINDS: List[Tuple[str, Callable[[Draw, _Ctx], Value]]] = [
-    ("singleton", lambda d, c: _singleton(d, c)),
+    ("singleton", _singleton),
     ("int", _int),
     ("long", _long),
     ("float", _float),
@@ -551,9 +548,6 @@ def _put(parent: Any, slot: Any, value: Value) -> None:
         setattr(parent, slot, value)
 
 
-_LEAF_TYPES = (Int, Long, Float, Complex, Bytes, Str)
-
-
 def _share(draw: Draw, ctx: _Ctx, root: Value) -> Value:
     """Turn some later positions into references to earlier objects (3.4+), or 2.x
     interned strings into string references: flagged objects met again are written as
@@ -724,7 +718,7 @@ def _kind_strategy(kind: Callable[[Draw, _Ctx], Value], doc: str, needs: str = "
     return strategy
 
 
-singletons = _kind_strategy(lambda d, c: _singleton(d, c), "None, True, False, StopIteration or Ellipsis (the version's codes).")
+singletons = _kind_strategy(_singleton, "None, True, False, StopIteration or Ellipsis (the version's codes).")
 ints = _kind_strategy(_int, "A :class:`~pycfile.Int` (``i``, and ``I`` where the version has it).")
 longs = _kind_strategy(_long, "A :class:`~pycfile.Long` (with non-minimal digit counts where the version's reader accepts them).")
 floats = _kind_strategy(_float, "A :class:`~pycfile.Float`: 8 raw bytes (NaN payloads too) or text.")
