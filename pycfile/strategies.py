@@ -65,7 +65,8 @@ from ._values import (
     Tuple as TupleValue,
     Value,
 )
-from ._versions import PycFormat, PythonVersion, VersionLike, format_for_version, known_formats
+from ._errors import UnknownMagicError
+from ._versions import PycFormat, PythonVersion, format_for_magic, format_for_version
 
 __all__ = [
     "ContainerStrategy",
@@ -655,6 +656,10 @@ def _header_values(draw: Draw, formats: st.SearchStrategy[PycFormat], canonical:
 
 
 def _header(draw: Draw, fmt: PycFormat, canonical: bool) -> PycHeader:
+    try:  # the row a reader finds for the magic (1.2 writes 1.1's magic, and reads as 1.1)
+        fmt = format_for_magic(fmt.magic)
+    except UnknownMagicError:
+        pass  # a registered or made-up format: keep it
     size = fmt.header_size
     if size == 8:
         return PycHeader(fmt.magic, fmt, mtime=draw(_U32))
