@@ -98,7 +98,7 @@ def _checks_longs(fmt: PycFormat) -> bool:
 class _Plan:
     """What a read of one format needs that does not depend on the input (cached)."""
 
-    __slots__ = ("fmt", "names", "pick", "pool", "py3", "check_longs", "refs", "short_ascii", "code_cls", "steps")
+    __slots__ = ("fmt", "names", "pick", "pool", "py3", "check_longs", "strict_floats", "refs", "short_ascii", "code_cls", "steps")
 
     def __init__(self, fmt: PycFormat) -> None:
         self.fmt = fmt
@@ -106,6 +106,8 @@ class _Plan:
         self.refs = refs = has_refs(fmt)
         self.py3 = fmt.version.major >= 3
         self.check_longs = _checks_longs(fmt)
+        # CPython parses text floats with PyOS_string_to_double: no spaces, no underscores.
+        self.strict_floats = fmt.version.implementation == "cpython"
         # For each of the 256 type bytes, the name of its handler ('' = unknown; a
         # flagged singleton has its own, '!'-suffixed, shared value).
         names = [""] * 256
@@ -188,6 +190,7 @@ def _make_reader(plan: _Plan) -> Callable[[bytes, int, int], Tuple[Value, int]]:
     py3 = plan.py3
     check_longs = plan.check_longs
     short_ascii = plan.short_ascii
+    strict_floats = plan.strict_floats
 
     def truncated(what: str, at: int, need: int) -> TruncatedError:
         return TruncatedError(f"marshal data too short: {what} needs {need} bytes, {end - at} left", offset=at)
@@ -293,8 +296,13 @@ def _make_reader(plan: _Plan) -> Callable[[bytes, int, int], Tuple[Value, int]]:
         if pos + n > end:
             raise truncated(what, pos, n)
         raw = data[pos : pos + n]
+        text = raw.decode("latin-1")
         try:
-            float(raw.decode("latin-1"))
+            # CPython parses with PyOS_string_to_double: unlike float(), no surrounding
+            # whitespace and no underscores.  PyPy parses with its float().
+            if strict_floats and ("_" in text or text.strip() != text):
+                raise ValueError(text)
+            float(text)
         except ValueError:
             raise bad(f"{what} text {raw!r} is not a number", pos - 1) from None
         pos += n

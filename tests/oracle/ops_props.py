@@ -1,0 +1,54 @@
+# -*- coding: utf-8 -*-
+"""Worker operations for the property tests (tests/test_properties.py).
+
+- ``props_load`` (``data`` hex, ``marshal_version``): ``marshal.loads(data)`` described,
+  and the hex of ``marshal.dumps`` of a second, fresh ``marshal.loads(data)`` at
+  ``marshal_version``, held in a variable as py_compile holds a code object (CPython
+  3.x sets FLAG_REF by reference count, so the root is flagged).  ``{"error": ...}``
+  with the exception's type and message when loading fails.
+- ``props_dumps_all`` (``value`` tree, ``versions``): the hex of ``marshal.dumps`` of
+  the value at each marshal version given, or the error type name where it fails.
+
+Python 2.7-compatible, like worker.py.
+"""
+
+import marshal
+
+import worker
+
+
+def message(exc):
+    """The exception's message; PyPy 3.9 raises UnicodeEncodeErrors that cannot be
+    printed (their str() raises IndexError)."""
+    try:
+        return worker.message_of(exc)
+    except Exception:
+        return "<unprintable %s>" % type(exc).__name__
+
+
+def op_props_load(request):
+    data = worker.from_hex(request["data"])
+    try:
+        tree = worker.describe(marshal.loads(data))
+    except Exception as exc:
+        return {"error": type(exc).__name__, "message": message(exc)}
+    try:
+        value = marshal.loads(data)
+        redump = worker.to_hex(marshal.dumps(value, request["marshal_version"]))
+    except Exception as exc:
+        redump = "!" + type(exc).__name__ + ": " + message(exc)
+    return {"tree": tree, "redump": redump}
+
+
+def op_props_dumps_all(request):
+    value = worker.build(request["value"])
+    out = []
+    for version in request["versions"]:
+        try:
+            out.append(worker.to_hex(marshal.dumps(value, version)))
+        except Exception as exc:
+            out.append("!" + type(exc).__name__ + ": " + message(exc))
+    return out
+
+
+OPS = {"props_load": op_props_load, "props_dumps_all": op_props_dumps_all}
