@@ -20,6 +20,7 @@ from pycfile import _cli
 from edit_support import FILENAME, SOURCE, int_tree, str_tree
 from interpreters import require
 from oracle import OracleFor
+from shared_samples import SHARED_SAMPLES
 
 pytestmark = pytest.mark.interpreters
 
@@ -203,7 +204,7 @@ def test_verify_reports_the_interpreters_error(oracle_for: OracleFor, tmp_path: 
 
 
 def test_verify_without_an_interpreter_of_that_version(tmp_path: Path) -> None:
-    samples = Path(__file__).resolve().parents[2] / "shared" / "samples" / "3.14"
+    samples = SHARED_SAMPLES / "3.14"
     sample = sorted(samples.glob("*.pyc"))[0]
     proc = module_cmd("verify", sample, expect=2)
     assert "no CPython 3.14 interpreter found" in proc.stderr

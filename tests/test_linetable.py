@@ -52,6 +52,7 @@ from pycfile._linetable import (
 from corpus import Mode, corpus_part, quick
 from interpreters import REQUIRED, require
 from oracle import Oracle, OracleFor, first_difference
+from shared_samples import SHARED_SAMPLES
 
 pytestmark = pytest.mark.interpreters
 
@@ -261,7 +262,7 @@ def test_rare_table_forms_match_the_interpreter(key: str, oracle_for: OracleFor,
 
 # -- the shared sample pycs (no interpreter here for most of their versions) -----------
 
-SAMPLES = Path(os.environ.get("PYCFILE_SAMPLES_DIR", Path(__file__).resolve().parents[2] / "shared" / "samples"))
+SAMPLES = SHARED_SAMPLES
 SAMPLE_FILES = sorted(SAMPLES.glob("*/*.pyc")) if SAMPLES.is_dir() else []
 SET_LINENO = 127
 

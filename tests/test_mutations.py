@@ -26,11 +26,12 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import pycfile
+from shared_samples import SHARED_SAMPLES
 
 TESTS = Path(__file__).resolve().parent
 FIXTURES = TESTS / "fixtures"
 # shared/ lies beside the repository (in CI too); PYCFILE_SAMPLES_DIR overrides it.
-SAMPLES = Path(os.environ.get("PYCFILE_SAMPLES_DIR", Path(__file__).resolve().parents[2] / "shared" / "samples"))
+SAMPLES = SHARED_SAMPLES
 
 CASES_PER_VERSION = 200
 MAX_SECONDS = 2.0

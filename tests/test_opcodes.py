@@ -13,8 +13,9 @@ from pycfile import Code, opcode_table
 
 from interpreters import REQUIRED, require
 from oracle import OracleFor
+from shared_samples import SHARED_SAMPLES
 
-SAMPLES = Path(__file__).resolve().parent.parent.parent / "shared" / "samples"
+SAMPLES = SHARED_SAMPLES
 
 GROUPS = ("hasconst", "hasname", "hasjrel", "hasjabs", "haslocal", "hascompare", "hasfree", "hasnargs", "hasexc")
 

@@ -17,6 +17,7 @@ from pycfile._refs import unique_values
 
 from interpreters import REQUIRED
 from oracle import Oracle, OracleFor, Tree
+from shared_samples import SHARED_SAMPLES
 
 pytestmark = pytest.mark.interpreters
 
@@ -111,7 +112,7 @@ def test_strip_refs_is_the_same_in_two_processes(oracle_for: OracleFor, tmp_path
     assert outputs[0] == outputs[1] == pycfile.dumps(pycfile.strip_refs(pycfile.loads(original)))
 
 
-SAMPLES = Path(__file__).resolve().parents[2] / "shared" / "samples"
+SAMPLES = SHARED_SAMPLES
 
 
 def _sample_folders() -> list:

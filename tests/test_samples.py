@@ -17,9 +17,10 @@ import pytest
 
 import pycfile
 from pycfile import Bytes, Code, Str
+from shared_samples import SHARED_SAMPLES
 
 # shared/ lies beside the repository (in CI too); PYCFILE_SAMPLES_DIR overrides it.
-SAMPLES = Path(os.environ.get("PYCFILE_SAMPLES_DIR", Path(__file__).resolve().parents[2] / "shared" / "samples"))
+SAMPLES = SHARED_SAMPLES
 
 
 def _truthy(name: str) -> bool:
