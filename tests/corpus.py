@@ -42,7 +42,7 @@ from typing import Any, Dict, List, Sequence, Tuple
 from interpreters import Interpreter
 from oracle import WORKER, CompileResult, Oracle, OracleError, worker_optimize_flag
 
-__all__ = ["SAMPLES", "CorpusPart", "Mode", "corpus", "corpus_part", "modes", "quick"]
+__all__ = ["SAMPLES", "CorpusPart", "Mode", "corpus", "corpus_part", "full_stdlib", "modes", "quick"]
 
 SAMPLES = Path(__file__).with_name("samples")
 EXCLUDED_DIRS = frozenset(["site-packages", "dist-packages", "__pycache__"])
@@ -165,6 +165,13 @@ def corpus_part(interpreter: Interpreter, mode: Mode) -> CorpusPart:
         stdlib = _cached(interpreter, mode, full, "stdlib", 1)
     samples = _cached(interpreter, mode, root / f"samples-{_samples_digest(interpreter)}", "samples", 1)
     return CorpusPart(interpreter, mode, root, stdlib, samples)
+
+
+def full_stdlib(interpreter: Interpreter, mode: Mode) -> List[Path]:
+    """The whole stdlib's pycs of one mode, even when ``PYCFILE_CORPUS=quick`` (compiled
+    now unless cached; in CI the full-corpus host has cached it)."""
+    full = _cache_home(interpreter) / mode.name / "stdlib"
+    return _cached(interpreter, mode, full, "stdlib", 1).pycs
 
 
 def _sample_sources(interpreter: Interpreter) -> List[str]:
