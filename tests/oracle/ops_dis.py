@@ -25,7 +25,6 @@ reprs hold addresses) and for 3.13+ jumps (``to L1``: label numbers, not offsets
 
 import hashlib
 import json
-import marshal
 import sys
 import types
 
@@ -81,29 +80,6 @@ def op_opcode_facts(request):
 
 
 # -- instructions ----------------------------------------------------------------------
-
-
-def header_size():
-    if PY2 or sys.version_info < (3, 3):
-        return 8
-    if sys.version_info < (3, 7):
-        return 12
-    return 16
-
-
-def walk(code):
-    """Code objects depth first in co_consts order, each once (like pycfile's Code.walk)."""
-    seen = set()
-    stack = [code]
-    out = []
-    while stack:
-        c = stack.pop()
-        if id(c) in seen:
-            continue
-        seen.add(id(c))
-        out.append(c)
-        stack.extend(reversed([k for k in c.co_consts if isinstance(k, CODE)]))
-    return out
 
 
 def canon_const(value):
@@ -214,22 +190,13 @@ def canonical_text(rows):
     return json.dumps(rows, sort_keys=True, separators=(",", ":"), ensure_ascii=True)
 
 
-def load_codes(path):
-    f = open(path, "rb")
-    try:
-        data = f.read()
-    finally:
-        f.close()
-    return walk(marshal.loads(data[header_size():]))
-
-
 def op_dis_digests(request):
     jump_targets = request.get("jump_targets", True)
     digests = {}
     count = 0
     for path in request["paths"]:
         try:
-            codes = load_codes(worker.native(path))
+            codes = worker.pyc_codes(worker.native(path))
             items = []
             for code in codes:
                 rows = instructions(code, jump_targets)
@@ -242,7 +209,7 @@ def op_dis_digests(request):
 
 
 def op_dis_instructions(request):
-    codes = load_codes(worker.native(request["path"]))
+    codes = worker.pyc_codes(worker.native(request["path"]))
     return instructions(codes[request["index"]], request.get("jump_targets", True))
 
 

@@ -31,36 +31,11 @@ Python-2.7-compatible, like worker.py.
 import dis
 import hashlib
 import json
-import marshal
 import sys
 
 import worker
 
 TABLES = ("starts", "lines", "positions", "exceptions")
-
-
-def header_size():
-    if sys.version_info < (3, 3):
-        return 8
-    if sys.version_info < (3, 7):
-        return 12
-    return 16
-
-
-def walk(code):
-    """Every code object in ``code``, in pycfile.Code.walk order."""
-    seen = set()
-    stack = [code]
-    found = []
-    while stack:
-        current = stack.pop()
-        if id(current) in seen:
-            continue
-        seen.add(id(current))
-        found.append(current)
-        children = [c for c in current.co_consts if isinstance(c, type(code))]
-        stack.extend(reversed(children))
-    return found
 
 
 def available(code):
@@ -95,17 +70,14 @@ def canonical(table):
 
 def op_line_tables(request):
     full = bool(request.get("full"))
-    skip = header_size()
     names = None
     files = []
     for path in request["paths"]:
-        with open(path, "rb") as handle:
-            data = handle.read()
-        top = marshal.loads(data[skip:])
+        codes = worker.pyc_codes(path)
         if names is None:
-            names = available(top)
+            names = available(codes[0])
         per_code = []
-        for code in walk(top):
+        for code in codes:
             tables = tables_of(code, names)
             if full:
                 per_code.append(tables)

@@ -276,6 +276,38 @@ def build_code(fields):
     return types.CodeType(*[values[name] for name in names])
 
 
+def pyc_header_size():
+    """The size of the header of the pycs this interpreter writes."""
+    if PY2 or sys.version_info < (3, 3):
+        return 8
+    if sys.version_info < (3, 7):
+        return 12
+    return 16
+
+
+def walk_code(code):
+    """Every code object in ``code``, each once, in pycfile's ``Code.walk`` order (depth
+    first, children in ``co_consts`` order)."""
+    seen = set()
+    stack = [code]
+    found = []
+    while stack:
+        current = stack.pop()
+        if id(current) in seen:
+            continue
+        seen.add(id(current))
+        found.append(current)
+        stack.extend(reversed([c for c in current.co_consts if isinstance(c, types.CodeType)]))
+    return found
+
+
+def pyc_codes(path):
+    """The code objects of a pyc this interpreter wrote, in ``walk_code`` order."""
+    with open(path, "rb") as f:
+        data = f.read()
+    return walk_code(marshal.loads(data[pyc_header_size():]))
+
+
 # -- operations ------------------------------------------------------------------------
 
 
