@@ -46,6 +46,9 @@ def to_python(value: Value) -> Any:
     """
     memo: Dict[int, Any] = {}
     building: Set[int] = set()
+    # List comprehensions, not generator expressions, below: 3.12 inlines them, so deep
+    # nesting costs Python frames only (a generator's C frames hit 3.12's C recursion limit,
+    # which no recursion limit raises).
 
     def conv(v: Value) -> Any:
         cls = type(v)
@@ -61,7 +64,7 @@ def to_python(value: Value) -> Any:
         if isinstance(v, List):
             out: list[Any] = []
             memo[key] = out
-            out.extend(conv(i) for i in v.items)
+            out.extend([conv(i) for i in v.items])
             return out
         if isinstance(v, DictValue):
             d: dict[Any, Any] = {}
@@ -72,14 +75,14 @@ def to_python(value: Value) -> Any:
         if isinstance(v, SetValue):
             s: set[Any] = set()
             memo[key] = s
-            s.update(conv(i) for i in v.items)
+            s.update([conv(i) for i in v.items])
             return s
         building.add(key)
         try:
             if isinstance(v, Tuple):
-                result: Any = tuple(conv(i) for i in v.items)
+                result: Any = tuple([conv(i) for i in v.items])
             elif isinstance(v, FrozenSet):
-                result = frozenset(conv(i) for i in v.items)
+                result = frozenset([conv(i) for i in v.items])
             elif isinstance(v, Slice):
                 result = slice(conv(v.start), conv(v.stop), conv(v.step))
             elif isinstance(v, FrozenDict):

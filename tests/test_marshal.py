@@ -315,6 +315,26 @@ def test_nesting_limit(version: tuple[int, int], limit: int) -> None:
             host_marshal.loads(too_deep)
 
 
+@pytest.mark.parametrize("opener", [b"(", b"[", b">", b"{"])
+def test_to_python_of_the_deepest_value(opener: bytes) -> None:
+    # Containers nested 1999 deep around None (the None at the limit, 2000) convert on
+    # every host -- 3.12 limits C recursion apart from the recursion limit -- to the shape
+    # the host's own marshal builds.
+    depth = 1999
+    if opener == b"{":  # {None: {None: ... None}}
+        data = b"{N" * depth + b"N" + b"0" * depth
+    else:
+        data = (opener + i32(1)) * depth + b"N"
+    shapes = []
+    for value in (pycfile.to_python(pycfile.marshal.loads(data, version=V3)), host_marshal.loads(data)):
+        kinds = []
+        while value is not None:
+            kinds.append(type(value).__name__)
+            value = next(iter(value.values())) if isinstance(value, dict) else next(iter(value))
+        shapes.append(kinds)
+    assert shapes[0] == shapes[1] and len(shapes[0]) == depth
+
+
 def test_error_path_names_the_place_in_the_tree() -> None:
     data = b")\x02N" + b"[" + i32(2) + b"N" + b"\x01"
     with pytest.raises(pycfile.BadMarshalError) as info:
