@@ -8,7 +8,6 @@ identically, every strategy round-trips) is tests/test_properties.py's job.
 from __future__ import annotations
 
 import importlib.metadata
-import importlib.util
 import subprocess
 import sys
 from pathlib import Path
@@ -21,6 +20,8 @@ from hypothesis import strategies as st
 import pycfile
 from pycfile import strategies as pst
 from pycfile._code import Code
+
+from fuzz_harness import load_harness
 
 ROOT = Path(__file__).resolve().parents[1]
 FIXTURES = ROOT / "tests" / "fixtures"
@@ -236,18 +237,10 @@ def test_code_objects_have_consistent_localsplus(data: st.DataObject) -> None:
         assert c.co_nlocals >= c.co_argcount + c.co_kwonlyargcount + bool(c.co_flags & 4) + bool(c.co_flags & 8)
 
 
-def _load_harness() -> Any:
-    spec = importlib.util.spec_from_file_location("fuzz_pyc", ROOT / "fuzz" / "fuzz_pyc.py")
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
 def test_fuzz_harness_check_runs_without_atheris() -> None:
     """fuzz/fuzz_pyc.py's TestOneInput (what atheris calls) accepts real pycs, broken
     ones and junk without raising."""
-    harness = _load_harness()
+    harness = load_harness()
     files = sorted(FIXTURES.glob("*/*.pyc"))
     assert files
     for path in files[:: max(1, len(files) // 40)]:
