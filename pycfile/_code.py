@@ -296,6 +296,8 @@ class Code310(Code):
 class _LocalsPlus:
     """Derived views of 3.11+ ``co_localsplusnames``/``co_localspluskinds``."""
 
+    __slots__ = ()  # the attrs classes below hold the fields; no per-object __dict__
+
     co_localsplusnames: Value
     co_localspluskinds: Value
 

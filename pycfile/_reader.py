@@ -17,6 +17,7 @@ import operator
 import struct
 from typing import Any, Callable, Dict, List, Optional, Tuple
 
+from . import _accel
 from ._code import Code, code_class, code_fields
 from ._deep import SHALLOW_DEPTH, TooDeepForThisStack, call_with_deep_stack
 from ._errors import BadMarshalError, NestingTooDeepError, PycError, TruncatedError
@@ -98,7 +99,7 @@ def _checks_longs(fmt: PycFormat) -> bool:
 class _Plan:
     """What a read of one format needs that does not depend on the input (cached)."""
 
-    __slots__ = ("fmt", "names", "pick", "pool", "py3", "check_longs", "strict_floats", "refs", "short_ascii", "code_cls", "steps")
+    __slots__ = ("fmt", "names", "pick", "pool", "py3", "check_longs", "strict_floats", "refs", "short_ascii", "code_cls", "steps", "accel")
 
     def __init__(self, fmt: PycFormat) -> None:
         self.fmt = fmt
@@ -134,8 +135,11 @@ class _Plan:
         self.steps = steps
         #: Readers of this format ready for reuse (see _make_reader).
         self.pool: List[Callable[[bytes, int, int], Tuple[Value, int]]] = []
+        #: The C accelerator's plan (made on first use), or None: pure Python only.
+        self.accel: Any = _UNSET
 
 
+_UNSET: Any = object()
 _PLANS: Dict[int, _Plan] = {}
 
 
@@ -150,6 +154,15 @@ def read_value(
     data: bytes, pos: int, fmt: PycFormat, root: str = "value"
 ) -> Tuple[Value, int]:
     """Read one marshal value at ``data[pos:]``; return it and the offset after it."""
+    if _accel.ENABLED:
+        plan = _plan(fmt)
+        accel = plan.accel
+        if accel is _UNSET:
+            accel = plan.accel = _accel.plan(fmt)
+        if accel is not None:
+            done = _accel.read(accel, data, pos)
+            if done is not None:
+                return done
     try:
         try:
             return _read(data, pos, fmt, min(SHALLOW_DEPTH, fmt.max_depth))

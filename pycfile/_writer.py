@@ -16,6 +16,7 @@ import operator
 import struct
 from typing import Any, Callable, Sequence, Dict, FrozenSet, List, Optional, Set, Tuple, Type
 
+from . import _accel
 from ._code import Code, code_class, code_fields
 from ._deep import SHALLOW_DEPTH, TooDeepForThisStack, call_with_deep_stack
 from ._errors import PycError, UnwritableError
@@ -75,7 +76,7 @@ def _allowed_codes(fmt: PycFormat) -> Dict[type, FrozenSet[str]]:
 class _Plan:
     """What a write in one format needs that does not depend on the value (cached)."""
 
-    __slots__ = ("fmt", "type_bytes", "refs", "code_cls", "int_fmt", "field_runs", "pool")
+    __slots__ = ("fmt", "type_bytes", "refs", "code_cls", "int_fmt", "field_runs", "pool", "accel")
 
     def __init__(self, fmt: PycFormat) -> None:
         self.fmt = fmt
@@ -108,6 +109,8 @@ class _Plan:
         ]
         #: Writers of this format ready for reuse (see _make_writer).
         self.pool: List[Callable[[Value, int], bytes]] = []
+        #: The C accelerator's plan (made on first use), or None: pure Python only.
+        self.accel: Any = _UNSET
 
 
 def _single_getter(name: str) -> Callable[[Any], Tuple[Any, ...]]:
@@ -117,12 +120,22 @@ def _single_getter(name: str) -> Callable[[Any], Tuple[Any, ...]]:
     return get
 
 
+_UNSET: Any = object()
 _PLANS: Dict[int, _Plan] = {}
 _IS_INT = functools.partial(operator.is_, int)  # _IS_INT(type(x)): x is an int, not a bool
 
 
 def write_value(value: Value, fmt: PycFormat, root: str = "value") -> bytes:
     """The marshal bytes of ``value`` in ``fmt``'s version."""
+    if _accel.ENABLED:
+        plan = _get_plan(fmt)
+        accel = plan.accel
+        if accel is _UNSET:
+            accel = plan.accel = _accel.plan(fmt)
+        if accel is not None:
+            done = _accel.write(accel, value)
+            if done is not None:
+                return done
     try:
         try:
             return _write(value, fmt, min(SHALLOW_DEPTH, fmt.max_depth))
@@ -136,10 +149,15 @@ def write_value(value: Value, fmt: PycFormat, root: str = "value") -> bytes:
 
 
 
-def _write(value: Value, fmt: PycFormat, limit: int) -> bytes:
+def _get_plan(fmt: PycFormat) -> _Plan:
     plan = _PLANS.get(id(fmt))
     if plan is None or plan.fmt is not fmt:  # keyed by identity: hashing a format is slow
         plan = _PLANS[id(fmt)] = _Plan(fmt)
+    return plan
+
+
+def _write(value: Value, fmt: PycFormat, limit: int) -> bytes:
+    plan = _get_plan(fmt)
     pool = plan.pool
     try:
         writer = pool.pop()

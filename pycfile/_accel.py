@@ -1,0 +1,136 @@
+"""The optional C accelerator (``pycfile/_speedups.c``): loading it and making its plans.
+
+The pure-Python reader and writer are the reference.  When the extension is built (and
+``PYCFILE_PURE`` is not set in the environment), :func:`pycfile.loads` and
+:func:`pycfile.dumps` first hand the input to it; it builds exactly the model (or the
+bytes) the pure-Python code builds, or gives up on anything unusual -- every error
+included -- and the pure-Python code then runs on the same input from the start.  So the
+accelerator never decides what is valid, and errors always come from the pure code.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any, Dict, Optional, Tuple
+
+import attrs
+
+from ._code import code_fields
+from ._values import Bytes, Complex, Dict as DictValue, Float, FrozenSet, Int, List, Long, Set, Singleton, Str, Tuple as TupleValue
+from ._versions import PycFormat
+
+__all__ = ["ENABLED", "make_plan", "plan", "read", "write"]
+
+_speedups: Any
+try:
+    if os.environ.get("PYCFILE_PURE"):
+        raise ImportError("PYCFILE_PURE is set")
+    from . import _speedups  # type: ignore[attr-defined, no-redef]
+except ImportError:
+    _speedups = None
+
+#: Whether the C accelerator is in use.
+ENABLED: bool = _speedups is not None
+
+# The model classes in the order _speedups.c numbers its kinds (the code class is last).
+_KINDS = (Singleton, Int, Long, Float, Complex, Bytes, Str, TupleValue, List, DictValue, Set, FrozenSet)
+
+# _speedups.c's reader handlers by the pure reader's handler names (type codes).
+_BAIL, _SINGLE = 0, 1
+_HANDLERS = {
+    "i": 2, "I": 3, "l": 4, "g": 5, "y": 6, "s": 7, "u": 8, "a": 9, "A": 9, "z": 10, "Z": 10,
+    "r": 11, "(": 12, ")": 13, "[": 14, "{": 15, "<": 16, ">": 17, "c": 18, "C": 18, "R": 20,
+}  # fmt: skip
+_INTERNED2 = 19  # 2.x 't' (in 3.x 't' is a Str, read like 'u')
+
+
+def _fields(cls: type, expected: Optional[Tuple[str, ...]] = None) -> Optional[Tuple[str, ...]]:
+    """The field names of an attrs class, if C may build it slot by slot (no hooks)."""
+    fields = attrs.fields(cls)
+    names = tuple(f.name for f in fields)
+    if expected is not None and names != expected:
+        return None
+    if any(f.validator is not None or f.converter is not None or f.on_setattr not in (None, attrs.setters.NO_OP) for f in fields):
+        return None
+    if hasattr(cls, "__attrs_post_init__") or hasattr(cls, "__attrs_pre_init__"):
+        return None
+    return names
+
+
+_PLANS: Dict[int, Tuple[PycFormat, Any]] = {}
+
+
+def plan(fmt: PycFormat) -> Any:
+    """The accelerator's plan for ``fmt`` (cached), or None when it is not in use."""
+    if _speedups is None:
+        return None
+    cached = _PLANS.get(id(fmt))
+    if cached is not None and cached[0] is fmt:
+        return cached[1]
+    made = make_plan(fmt, _speedups)
+    _PLANS[id(fmt)] = (fmt, made)
+    return made
+
+
+def make_plan(fmt: PycFormat, speedups: Any) -> Any:
+    """A plan of the extension module ``speedups`` for ``fmt``, or None if its model
+    classes cannot be built slot by slot."""
+    from ._reader import _plan as reader_plan
+    from ._reader import _SINGLETONS, has_refs
+    from ._writer import _allowed_codes
+
+    rplan = reader_plan(fmt)
+    py3 = fmt.version.major >= 3
+    code_cls = rplan.code_cls
+    handlers = bytearray(256)
+    singles: list[Any] = [None] * 256
+    for b, name in enumerate(rplan.names):
+        if name and name[0] in "NTFS.":
+            handlers[b] = _SINGLE
+            singles[b] = _SINGLETONS[b]
+        elif name == "t":
+            handlers[b] = _HANDLERS["u"] if py3 else _INTERNED2
+        elif name in ("c", "C"):
+            handlers[b] = _HANDLERS[name] if code_cls is not None else _BAIL
+        else:
+            handlers[b] = _HANDLERS.get(name, _BAIL)
+    classes: list[Any] = []
+    for cls in _KINDS:
+        names = _fields(cls)
+        if names is None:
+            return None
+        classes.append((cls, names))
+    steps: list[int] = []
+    if code_cls is not None:
+        stream = tuple(name for name, _ in code_fields(code_cls))
+        names = _fields(code_cls, stream + ("flag_ref",))
+        if names is None:
+            return None
+        classes.append((code_cls, names))
+        steps = [len(names_) if st is None else -len(names_) for names_, st in rplan.steps]
+    else:
+        classes.append(None)
+    allowed = _allowed_codes(fmt)
+    return speedups.make_plan(
+        bytes(handlers),
+        tuple(singles),
+        tuple(classes),
+        tuple(steps),
+        code_cls.int_size if code_cls is not None else 4,
+        ord(code_cls.type_code) if code_cls is not None else 0,
+        fmt.max_depth,
+        int(has_refs(fmt)),
+        tuple("".join(sorted(allowed.get(cls, ()))) for cls in _KINDS) + ("",),
+    )
+
+
+def read(accel: Any, data: bytes, pos: int) -> Optional[Tuple[Any, int]]:
+    """The accelerator's read, or None (the pure-Python reader must decide)."""
+    result: Optional[Tuple[Any, int]] = _speedups.read(accel, data, pos)
+    return result
+
+
+def write(accel: Any, value: Any) -> Optional[bytes]:
+    """The accelerator's write, or None (the pure-Python writer must decide)."""
+    result: Optional[bytes] = _speedups.write(accel, value)
+    return result
