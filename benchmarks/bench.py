@@ -35,6 +35,7 @@ if importlib.util.find_spec("pycfile") is None:  # running from a checkout
     sys.path.insert(0, os.path.dirname(HERE))
 
 import pycfile  # noqa: E402
+from pycfile import _accel as accel  # noqa: E402
 
 HEADER = 16  # the host is 3.7+
 # CPU time of this process: on a shared machine it is fairer than wall time (the header
@@ -188,6 +189,18 @@ def speed(paths: List[str], top: str, repeat: int, with_peers: bool) -> List[Tup
         for m in models:
             dumps(m)
 
+    def pure(fn: Callable[[], None]) -> Callable[[], None]:
+        """``fn`` on the pure-Python reader and writer (the accelerator switched off)."""
+
+        def run() -> None:
+            was, accel.ENABLED = accel.ENABLED, False
+            try:
+                fn()
+            finally:
+                accel.ENABLED = was
+
+        return run
+
     def p_load_walk() -> None:  # the model is fully built: touching it costs nothing more
         for d in datas:
             for code in loads(d).code.walk():  # type: ignore[union-attr]
@@ -202,15 +215,20 @@ def speed(paths: List[str], top: str, repeat: int, with_peers: bool) -> List[Tup
         for p in paths:
             read(p)
 
-    jobs: Dict[str, Callable[[], Any]] = {
-        "C marshal.loads": c_load,
-        "pycfile.loads": p_load,
-        "pycfile.loads + walk": p_load_walk,
-        "C marshal.dumps": c_dump,
-        "pycfile.dumps": p_dump,
+    jobs: Dict[str, Callable[[], Any]] = {"C marshal.loads": c_load}
+    if accel.ENABLED:
+        jobs["pycfile.loads (C accelerator)"] = p_load
+        jobs["pycfile.loads + walk (C accelerator)"] = p_load_walk
+    jobs["pycfile.loads (pure Python)"] = pure(p_load)
+    jobs["pycfile.loads + walk (pure Python)"] = pure(p_load_walk)
+    jobs["C marshal.dumps"] = c_dump
+    if accel.ENABLED:
+        jobs["pycfile.dumps (C accelerator)"] = p_dump
+    jobs["pycfile.dumps (pure Python)"] = pure(p_dump)
+    jobs.update({
         "pycfile.scan_headers (tree)": scan,
         "pycfile.read_header (each)": header_files,
-    }
+    })
     for name, (make, _) in found.items():
         jobs[name] = make(datas)
     scan()  # warm the directory cache
@@ -245,25 +263,32 @@ def generated_pyc(scale: int, base: Sequence[Any]) -> bytes:
     return MAGIC_NUMBER + b"\0" * 12 + marshal.dumps(module)
 
 
-def peak_ratio(data: bytes) -> float:
+def peak_ratio(data: bytes, use_accelerator: bool) -> float:
     gc.collect()
+    was, accel.ENABLED = accel.ENABLED, accel.ENABLED and use_accelerator
     tracemalloc.start()
     try:
         model = pycfile.loads(data)
         _, peak = tracemalloc.get_traced_memory()
     finally:
         tracemalloc.stop()
+        accel.ENABLED = was
     del model
     return peak / len(data)
 
 
-def memory(paths: List[str], largest: int) -> List[Tuple[str, float, float]]:
+def peaks(data: bytes) -> Tuple[float, ...]:
+    """Peak / size with the accelerator (if built), then in pure Python."""
+    return ((peak_ratio(data, True),) if accel.ENABLED else ()) + (peak_ratio(data, False),)
+
+
+def memory(paths: List[str], largest: int) -> List[Tuple[Any, ...]]:
     sized = sorted(paths, key=os.path.getsize, reverse=True)[:largest]
     rows = []
     for p in sized:
         with open(p, "rb") as f:
             data = f.read()
-        rows.append((os.path.basename(p), len(data) / 1e6, peak_ratio(data)))
+        rows.append((os.path.basename(p), len(data) / 1e6) + peaks(data))
     # The base: the largest pycs' code objects, about 0.5 MB (100x is about 50 MB).
     base, size = [], 0
     for p in sorted(paths, key=os.path.getsize, reverse=True):
@@ -275,7 +300,7 @@ def memory(paths: List[str], largest: int) -> List[Tuple[str, float, float]]:
             size += len(data) - HEADER
     for scale in (1, 10, 100):
         data = generated_pyc(scale, base)
-        rows.append((f"generated {scale}x", len(data) / 1e6, peak_ratio(data)))
+        rows.append((f"generated {scale}x", len(data) / 1e6) + peaks(data))
         del data
     return rows
 
@@ -305,7 +330,8 @@ def main(argv: Optional[Sequence[str]] = None) -> None:
     except OSError:
         load_text = "load average unknown"
     clock = "wall time" if args.wall else "process CPU time"
-    print(f"python {sys.version.split()[0]} ({sys.implementation.name}), pycfile {pycfile.__version__}; {clock}; {load_text}")
+    speedups = "C accelerator built" if accel.ENABLED else "no C accelerator (pure Python only)"
+    print(f"python {sys.version.split()[0]} ({sys.implementation.name}), pycfile {pycfile.__version__}, {speedups}; {clock}; {load_text}")
     rows = speed(paths, top, args.repeat, not args.no_peers)
     print(f"\n| reader / writer | median time (s) | ratio to C marshal (median of {args.repeat}) |")
     print("|---|---:|---:|")
@@ -315,10 +341,11 @@ def main(argv: Optional[Sequence[str]] = None) -> None:
         else:
             print(f"| {name} | {t:.3f} | {ratio:.1f}x |")
     if not args.no_memory:
-        print("\n| pyc | size (MB) | tracemalloc peak of pycfile.loads / size |")
-        print("|---|---:|---:|")
-        for name, size, ratio in memory(paths, args.largest):
-            print(f"| {name} | {size:.2f} | {ratio:.1f}x |")
+        kinds = (["C accelerator"] if accel.ENABLED else []) + ["pure Python"]
+        print("\n| pyc | size (MB) | " + " | ".join(f"peak of pycfile.loads / size ({k})" for k in kinds) + " |")
+        print("|---|---:|" + "---:|" * len(kinds))
+        for name, size, *ratios in memory(paths, args.largest):
+            print(f"| {name} | {size:.2f} | " + " | ".join(f"{r:.1f}x" for r in ratios) + " |")
 
 
 def _subset_tree(paths: List[str], top: str) -> str:

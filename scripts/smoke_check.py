@@ -2,7 +2,7 @@
 
 Checks that the installed package, not a source tree, is imported; that it reads the
 host's own compiled standard library and writes every pyc back byte for byte; that
-``py.typed`` is shipped; and that the installed metadata matches the package.
+``py.typed`` is shipped; that the C accelerator is built and used; and that the installed metadata matches the package.
 """
 
 from __future__ import annotations
@@ -25,6 +25,11 @@ def main() -> None:
     site = pathlib.Path(sysconfig.get_paths()["purelib"]).resolve()
     assert site in package_dir.parents, f"pycfile imported from {package_dir}, not from {site}"
     assert (package_dir / "py.typed").is_file(), "py.typed is not installed"
+    # On CPython with a compiler the C accelerator is built and in use (PYCFILE_PURE opts out).
+    from pycfile import _accel
+
+    if sys.implementation.name == "cpython" and not os.environ.get("PYCFILE_PURE"):
+        assert _accel.ENABLED, "pycfile._speedups is not installed or not loadable"
 
     # The host's own compiled stdlib: every pyc in the stdlib's top-level __pycache__.
     stdlib = pathlib.Path(sysconfig.get_paths()["stdlib"])

@@ -21,12 +21,11 @@ with ``PYCFILE_CORPUS=quick`` (the secondary CI hosts: a sixth).
 
 from __future__ import annotations
 
-import functools
 import math
 import struct
 import tracemalloc
 from pathlib import Path
-from typing import Any, Callable, Dict, List, Tuple
+from typing import Any, Dict, List, Tuple
 
 import attrs
 import pytest
@@ -38,6 +37,7 @@ from pycfile import strategies as pst
 from pycfile._code import Code
 
 from corpus import quick
+from model_strategies import mutated, strategies_for
 from fuzz_harness import load_harness
 from interpreters import REQUIRED, Interpreter, require
 from oracle import Oracle, OracleFor, Tree, describe_model, first_difference
@@ -179,26 +179,6 @@ def test_pycfile_reads_what_the_interpreter_writes(key: str, oracle_for: OracleF
 
 # ---- 3. model round trip -------------------------------------------------------------------------
 
-_KINDS: List[Tuple[str, Callable[..., Any]]] = [
-    ("singletons", pst.singletons),
-    ("ints", pst.ints),
-    ("longs", pst.longs),
-    ("floats", pst.floats),
-    ("complexes", pst.complexes),
-    ("bytes_values", pst.bytes_values),
-    ("strs", pst.strs),
-    ("tuples", pst.tuples),
-    ("lists", pst.lists),
-    ("dicts", pst.dicts),
-    ("sets", pst.sets),
-    ("frozensets", pst.frozensets),
-    ("slices", pst.slices),
-    ("frozendicts", pst.frozendicts),
-    ("marshal_values", lambda v, **kw: pst.marshal_values(v, code=True, **kw)),
-    ("code_objects", pst.code_objects),
-]
-
-
 def _round_trip_value(value: pycfile.Value, fmt: Any) -> None:
     data = pycfile.marshal.dumps(value, version=fmt)
     again = pycfile.marshal.loads(data, version=fmt)
@@ -211,21 +191,6 @@ def _round_trip_pyc(pyc: pycfile.PycFile) -> None:
     again = pycfile.loads(data)
     assert same_model(again, pyc), data[:32].hex()
     assert pycfile.dumps(again) == data
-
-
-@functools.lru_cache(maxsize=None)
-def _strategies_for(fmt: Any) -> st.SearchStrategy[Tuple[str, Any]]:
-    options = []
-    for name, make in _KINDS:
-        try:
-            for canonical in (False, True):
-                options.append(make(fmt, canonical=canonical).map(lambda v, n=name: (n, v)))
-        except ValueError:  # a kind this version does not have (sets before 2.5, slices before 3.14)
-            continue
-    for canonical in (False, True):
-        options.append(pst.pyc_files(fmt, canonical=canonical).map(lambda v: ("pyc_files", v)))
-        options.append(pst.headers(fmt, canonical=canonical).map(lambda v: ("headers", v)))
-    return st.one_of(options)
 
 
 def _check_any(name: str, item: Any, fmt: Any) -> None:
@@ -243,7 +208,7 @@ def _check_any(name: str, item: Any, fmt: Any) -> None:
 @given(data=st.data())
 def test_model_round_trip(key: str, data: st.DataObject) -> None:
     fmt = pycfile.format_for_version(require(key).version)
-    name, item = data.draw(_strategies_for(fmt), label="strategy and example")
+    name, item = data.draw(strategies_for(fmt), label="strategy and example")
     _check_any(name, item, fmt)
 
 
@@ -255,8 +220,11 @@ RELEASED = pst.released_formats()
 def test_model_round_trip_every_version(data: st.DataObject) -> None:
     """Every strategy for every released version (1.0-3.15, PyPy), no interpreter needed."""
     fmt = data.draw(st.sampled_from(RELEASED), label="format")
-    name, item = data.draw(_strategies_for(fmt), label="strategy and example")
+    name, item = data.draw(strategies_for(fmt), label="strategy and example")
     _check_any(name, item, fmt)
+
+
+_P32 = struct.Struct("<i").pack
 
 
 # ---- 4. bad bytes ---------------------------------------------------------------------------------
@@ -272,35 +240,6 @@ def _fixtures(key: str) -> List[Path]:
     files = sorted(folder.glob("*.pyc"))
     assert files, f"no committed fixture pycs in {folder}"
     return files
-
-
-_P32 = struct.Struct("<i").pack
-_HUGE = st.sampled_from([0x7FFFFFFF, -1, -0x80000000, 0x10000000, 0xFFFFFF])
-
-
-@st.composite
-def mutated(draw: Any, original: bytes) -> bytes:
-    """``original`` after 1-4 flips, byte changes, truncations, insertions, deletions or
-    4-byte length fields set huge (hypothesis picks and shrinks them)."""
-    data = bytearray(original)
-    for _ in range(draw(st.integers(1, 4))):
-        if not data:
-            break
-        kind = draw(st.sampled_from(["flip", "byte", "truncate", "insert", "delete", "length"]))
-        pos = draw(st.integers(0, len(data) - 1))
-        if kind == "flip":
-            data[pos] ^= 1 << draw(st.integers(0, 7))
-        elif kind == "byte":
-            data[pos] = draw(st.integers(0, 255))
-        elif kind == "truncate":
-            del data[pos:]
-        elif kind == "insert":
-            data[pos:pos] = draw(st.binary(min_size=1, max_size=8))
-        elif kind == "delete":
-            del data[pos : pos + draw(st.integers(1, 8))]
-        else:
-            data[pos + 1 : pos + 5] = _P32(draw(_HUGE))
-    return bytes(data)
 
 
 @pytest.mark.parametrize("key", REQUIRED)

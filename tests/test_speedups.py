@@ -1,0 +1,306 @@
+"""The C accelerator (pycfile/_speedups.c) against the pure-Python reader and writer.
+
+The pure-Python code is the reference: for every input the accelerator either gives up
+(returns None, and the pure code runs) or gives exactly what the pure code gives -- an
+equal model with the same sharing (so it writes back the same bytes), or the same
+bytes.  Checked on every interpreter's corpus (where it must not give up at all, so
+these checks cannot pass by giving up), the shared samples of every version, and
+hypothesis-generated values, pycs, random bytes and mutated pycs.
+
+The extension must be built: a missing one fails here, unless ``PYCFILE_PURE=1`` says
+pure Python is meant (the opt-out; then the checks that need it skip).
+"""
+
+from __future__ import annotations
+
+import gc
+import importlib
+import os
+import tracemalloc
+from pathlib import Path
+from typing import Any, Dict, Iterator, List, Optional, Tuple
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import pycfile
+from pycfile import _accel, _reader, _writer
+from pycfile import strategies as pst
+
+from corpus import corpus_part, modes, quick
+from interpreters import REQUIRED, require
+from model_strategies import mutated, strategies_for
+from shared_samples import SHARED_SAMPLES
+
+PURE = bool(os.environ.get("PYCFILE_PURE"))
+FIXTURES = Path(__file__).resolve().parent / "fixtures"
+STRIDE = 4
+EXAMPLES = max(10, settings.default.max_examples // (6 if quick() else 1))
+
+try:
+    speedups: Any = importlib.import_module("pycfile._speedups")
+except ImportError:
+    speedups = None
+
+
+def test_the_accelerator_is_built_and_used() -> None:
+    if PURE:
+        assert not _accel.ENABLED, "PYCFILE_PURE is set, yet the accelerator is in use"
+        return
+    assert speedups is not None, (
+        "pycfile._speedups did not build (see the pip install output); set PYCFILE_PURE=1 to test pure Python only"
+    )
+    assert _accel.ENABLED
+
+
+@pytest.fixture(scope="module")
+def c() -> "Accelerated":
+    if speedups is None:
+        if PURE:
+            pytest.skip("PYCFILE_PURE is set and the extension is not built")
+        pytest.fail("pycfile._speedups did not build; set PYCFILE_PURE=1 to test pure Python only")
+    return Accelerated()
+
+
+class Accelerated:
+    """The extension's read and write for any format, beside the pure-Python ones."""
+
+    def __init__(self) -> None:
+        self.plans: Dict[int, Tuple[pycfile.PycFormat, Any]] = {}
+
+    def plan(self, fmt: pycfile.PycFormat) -> Any:
+        got = self.plans.get(id(fmt))
+        if got is None or got[0] is not fmt:
+            got = self.plans[id(fmt)] = (fmt, _accel.make_plan(fmt, speedups))
+        assert got[1] is not None, f"no accelerator plan for {fmt.label}"
+        return got[1]
+
+    def read(self, data: bytes, pos: int, fmt: pycfile.PycFormat) -> Optional[Tuple[Any, int]]:
+        result: Optional[Tuple[Any, int]] = speedups.read(self.plan(fmt), data, pos)
+        return result
+
+    def write(self, value: Any, fmt: pycfile.PycFormat) -> Optional[bytes]:
+        result: Optional[bytes] = speedups.write(self.plan(fmt), value)
+        return result
+
+
+class _Pure:
+    def __enter__(self) -> None:
+        self.was = _accel.ENABLED
+        _accel.ENABLED = False
+
+    def __exit__(self, *exc: object) -> None:
+        _accel.ENABLED = self.was
+
+
+def pure_read(data: bytes, pos: int, fmt: pycfile.PycFormat) -> Tuple[Any, int]:
+    with _Pure():
+        return _reader.read_value(data, pos, fmt)
+
+
+def pure_write(value: Any, fmt: pycfile.PycFormat) -> bytes:
+    with _Pure():
+        return _writer.write_value(value, fmt)
+
+
+def sharing(value: Any) -> List[int]:
+    """The shape of the model's sharing: for each model object met in a walk, the position
+    of its first meeting (so two equal models share alike iff these lists are equal).
+    Python values inside (str, int, ...) are left out: their identity is the host's."""
+    first: Dict[int, int] = {}
+    out: List[int] = []
+    stack = [value]
+    while stack:
+        v = stack.pop()
+        if isinstance(v, (list, tuple)):
+            stack.extend(v)
+        elif hasattr(v, "__attrs_attrs__"):
+            out.append(first.setdefault(id(v), len(first)))
+            if out[-1] == len(first) - 1:  # met for the first time: walk its fields
+                stack.extend(getattr(v, a.name) for a in v.__attrs_attrs__)
+    return out
+
+
+def agree_on_read(c: Accelerated, data: bytes, pos: int, fmt: pycfile.PycFormat, must_accelerate: bool = False) -> bool:
+    """The accelerator reads ``data`` as the pure reader does, or gives up; True if it read."""
+    got = c.read(data, pos, fmt)
+    try:
+        want = pure_read(data, pos, fmt)
+    except pycfile.PycError as e:
+        assert got is None, f"the accelerator read what the pure reader refuses ({e})"
+        return False
+    if got is None:
+        assert not must_accelerate, "the accelerator gave up on a pyc it must read"
+        return False
+    assert got[1] == want[1], "a different end offset"
+    assert got[0] == want[0], "a different model"
+    assert sharing(got[0]) == sharing(want[0]), "the same model with different sharing"
+    return True
+
+
+def agree_on_write(c: Accelerated, value: Any, fmt: pycfile.PycFormat, must_accelerate: bool = False) -> bool:
+    """The accelerator writes ``value`` as the pure writer does, or gives up; True if it wrote."""
+    got = c.write(value, fmt)
+    try:
+        want = pure_write(value, fmt)
+    except pycfile.PycError as e:
+        assert got is None, f"the accelerator wrote what the pure writer refuses ({e})"
+        return False
+    if got is None:
+        assert not must_accelerate, "the accelerator gave up on a model it must write"
+        return False
+    assert got == want
+    return True
+
+
+# ---- real pycs -----------------------------------------------------------------------------------
+
+
+def _corpus(key: str) -> Iterator[Path]:
+    interpreter = require(key)
+    for mode in modes(interpreter.major, interpreter.minor):
+        yield from corpus_part(interpreter, mode).files
+
+
+@pytest.mark.interpreters
+@pytest.mark.parametrize("key", REQUIRED)
+def test_corpus(c: Accelerated, key: str) -> None:
+    """The interpreter's pycs, every mode, read and written by the accelerator as by the
+    pure code; it may give up only on longs of more than 64 digits (2.7's tests).  With
+    the full corpus every STRIDE-th pyc (test_real_pycs.py round-trips every one of them
+    through whichever code is in use)."""
+    files = list(_corpus(key))[:: 1 if quick() else STRIDE]
+    assert files
+    gave_up = []
+    for path in files:
+        data = path.read_bytes()
+        with _Pure():
+            pyc = pycfile.loads(data)
+        fmt = pyc.header.format
+        start = fmt.header_size
+        if not (agree_on_read(c, data, start, fmt) and agree_on_write(c, pyc.code, fmt)):
+            gave_up.append(path)
+    allowed = [p for p in gave_up if b"l" in p.read_bytes() and key.startswith("cpython-2")]
+    assert gave_up == allowed, f"gave up on {len(gave_up)} of {len(files)}: {[str(p) for p in gave_up[:5]]}"
+    assert len(gave_up) * 50 < len(files)
+
+
+def test_shared_samples(c: Accelerated) -> None:
+    """Every sample of every version: the same model and bytes, or a fall-back (text floats
+    before 2.5, 3.14 slices, the layouts of 1.x ...); none for 3.0-3.13 and PyPy."""
+    files = sorted(SHARED_SAMPLES.rglob("*.pyc"))
+    assert files, f"no samples in {SHARED_SAMPLES}"
+    for path in files:
+        data = path.read_bytes()
+        with _Pure():
+            pyc = pycfile.loads(data)
+        fmt = pyc.header.format
+        version = pyc.version
+        must = (3, 0) <= version < (3, 14) or version.implementation == "pypy"
+        assert agree_on_read(c, data, fmt.header_size, fmt, must) or not must, path
+        agree_on_write(c, pyc.code, fmt, must)
+
+
+# ---- generated values and pycs ----------------------------------------------------------------------
+
+RELEASED = pst.released_formats()
+
+
+@settings(max_examples=EXAMPLES * 3)
+@given(data=st.data())
+def test_generated_values_and_pycs(c: Accelerated, data: st.DataObject) -> None:
+    fmt = data.draw(st.sampled_from(RELEASED), label="format")
+    name, item = data.draw(strategies_for(fmt), label="strategy and example")
+    if name == "headers":
+        return
+    value = item.code if name == "pyc_files" else item
+    agree_on_write(c, value, fmt)
+    try:
+        raw = pure_write(value, fmt)
+    except pycfile.PycError:
+        return
+    agree_on_read(c, raw, 0, fmt)
+    agree_on_read(c, b"\x00" + raw + b"tail", 1, fmt)
+
+
+def _fixtures() -> List[Path]:
+    files = sorted(p for p in FIXTURES.glob("*/*.pyc") if p.parent.name != "broken")
+    assert files, f"no fixture pycs in {FIXTURES}"
+    return files
+
+
+@settings(max_examples=EXAMPLES * 2)
+@given(data=st.data())
+def test_mutated_pycs(c: Accelerated, data: st.DataObject) -> None:
+    original = data.draw(st.sampled_from(_fixtures()), label="fixture").read_bytes()
+    with _Pure():
+        fmt = pycfile.loads(original).header.format
+    bad = data.draw(mutated(original), label="mutated")
+    agree_on_read(c, bad, fmt.header_size, fmt)
+
+
+@settings(max_examples=EXAMPLES)
+@given(raw=st.binary(max_size=300), data=st.data())
+def test_random_bytes(c: Accelerated, raw: bytes, data: st.DataObject) -> None:
+    fmt = data.draw(st.sampled_from(RELEASED), label="format")
+    agree_on_read(c, raw, 0, fmt)
+
+
+# ---- what the accelerator leaves to the pure code ---------------------------------------------------
+
+
+def test_deep_nesting_goes_to_the_pure_code(c: Accelerated) -> None:
+    fmt = pycfile.format_for_version((3, 11))
+    deep = b")\x01" * 1500 + b"N"
+    assert c.read(deep, 0, fmt) is None
+    value, end = pycfile.marshal.loads_prefix(deep, version=fmt)
+    assert end == len(deep)
+    assert c.write(value, fmt) is None
+    assert pycfile.marshal.dumps(value, version=fmt) == deep
+    too_deep = b")\x01" * 2100 + b"N"
+    with pytest.raises(pycfile.NestingTooDeepError):
+        pycfile.marshal.loads(too_deep, version=fmt)
+
+
+def test_errors_come_from_the_pure_code() -> None:
+    """With the accelerator in use, a bad pyc still fails with the pure reader's error."""
+    fmt = pycfile.format_for_version((3, 12))
+    data = pycfile.marshal.dumps(pycfile.Tuple([pycfile.Str("abc", "z"), pycfile.Int(7)], ")"), version=fmt)
+    cut = data[:-2]
+    with pytest.raises(pycfile.TruncatedError) as accelerated:
+        pycfile.marshal.loads(cut, version=fmt)
+    with _Pure(), pytest.raises(pycfile.TruncatedError) as pure:
+        pycfile.marshal.loads(cut, version=fmt)
+    assert str(accelerated.value) == str(pure.value)
+    assert accelerated.value.offset == pure.value.offset
+
+
+def test_no_leaks(c: Accelerated) -> None:
+    """Reading, writing and giving up half-way leave no memory behind."""
+    path = sorted(FIXTURES.glob("cpython-3.1[1-3]/*.pyc"))[0]
+    data = path.read_bytes()
+    with _Pure():
+        pyc = pycfile.loads(data)
+    fmt = pyc.header.format
+    start = fmt.header_size
+    cuts = [data[: start + k * (len(data) - start) // 10] for k in range(1, 10)]
+
+    def work() -> None:
+        for _ in range(20):
+            value, _ = c.read(data, start, fmt)
+            assert c.write(value, fmt) == data[start : len(data) - len(pyc.trailer)]
+            for cut in cuts:
+                assert c.read(cut, start, fmt) is None
+
+    work()
+    gc.collect()
+    tracemalloc.start()
+    try:
+        before = tracemalloc.get_traced_memory()[0]
+        work()
+        gc.collect()
+        grown = tracemalloc.get_traced_memory()[0] - before
+    finally:
+        tracemalloc.stop()
+    assert grown < 20_000, f"{grown} bytes left behind by 20 rounds"
