@@ -3,7 +3,9 @@
 ``python benchmarks/floor.py [STEP]`` on every STEP-th pyc (default 3) of the corpus
 bench.py builds: rebuilds each loaded model with the constructors the reader calls (no
 parsing) and visits each model reading what the writer must read (no output), each as
-a ratio to C marshal.loads / marshal.dumps of the same files, beside pycfile's own.
+a ratio to C marshal.loads / marshal.dumps of the same files, beside pycfile's own
+pure-Python loads and dumps (the C accelerator is switched off here: these are the
+floors of the pure-Python reader and writer).
 """
 import gc
 import marshal
@@ -18,6 +20,9 @@ import pycfile  # noqa: E402
 from bench import build_corpus, pyc_paths  # noqa: E402
 from pycfile import Bytes, Code, Int, Str, Tuple  # noqa: E402
 from pycfile._header import read_header_bytes  # noqa: E402
+from pycfile import _accel  # noqa: E402
+
+_accel.ENABLED = False
 
 step = int(sys.argv[1]) if len(sys.argv) > 1 else 3
 ps = pyc_paths(build_corpus(os.path.join(tempfile.gettempdir(), "pycfile-bench")))[::step]

@@ -9,6 +9,7 @@ documented in the API reference (docs/reference/api.md).
 """
 
 from . import marshal
+from ._accel import ACCELERATED as ACCELERATED
 from ._code import (
     CO_FAST_CELL as CO_FAST_CELL,
     CO_FAST_FREE as CO_FAST_FREE,
@@ -126,6 +127,7 @@ from ._versions import (
 __version__ = "0.1.0.dev0"
 
 __all__ = [
+    "ACCELERATED",
     "AnyCode",
     "BadHeaderError",
     "BadMarshalError",

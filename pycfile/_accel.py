@@ -11,15 +11,18 @@ accelerator never decides what is valid, and errors always come from the pure co
 from __future__ import annotations
 
 import os
-from typing import Any, Dict, Optional, Tuple
+from typing import Any, Callable, Dict, Optional, Tuple, Union
 
 import attrs
 
 from ._code import code_fields
-from ._values import Bytes, Complex, Dict as DictValue, Float, FrozenSet, Int, List, Long, Set, Singleton, Str, Tuple as TupleValue
+from ._values import Bytes, Complex, Float, FrozenSet, Int, Long, Set, Singleton, Str
+from ._values import Dict as DictValue
+from ._values import List as ListValue
+from ._values import Tuple as TupleValue
 from ._versions import PycFormat
 
-__all__ = ["ENABLED", "make_plan", "plan", "read", "write"]
+__all__ = ["ACCELERATED", "ENABLED", "heads", "make_plan", "plan", "read", "write"]
 
 _speedups: Any
 try:
@@ -29,11 +32,21 @@ try:
 except ImportError:
     _speedups = None
 
-#: Whether the C accelerator is in use.
+#: Whether the C accelerator is in use (tests and benchmarks switch it off to run the
+#: pure-Python code).
 ENABLED: bool = _speedups is not None
 
+#: Whether pycfile runs with its C accelerator: ``pycfile._speedups`` was built at install
+#: and ``PYCFILE_PURE`` was not set when pycfile was imported.  Results are the same
+#: either way; only the speed differs.
+ACCELERATED: bool = ENABLED
+
+#: ``heads(paths, size)``: each file's first ``size`` bytes, or the OSError reading it
+#: raised (for scan_headers); None without the accelerator.
+heads: Optional[Callable[[list[str], int], list[Union[bytes, OSError]]]] = getattr(_speedups, "heads", None)
+
 # The model classes in the order _speedups.c numbers its kinds (the code class is last).
-_KINDS = (Singleton, Int, Long, Float, Complex, Bytes, Str, TupleValue, List, DictValue, Set, FrozenSet)
+_KINDS = (Singleton, Int, Long, Float, Complex, Bytes, Str, TupleValue, ListValue, DictValue, Set, FrozenSet)
 
 # _speedups.c's reader handlers by the pure reader's handler names (type codes).
 _BAIL, _SINGLE = 0, 1

@@ -14,6 +14,7 @@ from typing import Iterator, List, Optional, Tuple, Union
 
 import attrs
 
+from . import _accel
 from ._errors import PycError, TruncatedError, UnwritableError
 from ._versions import _BY_MAGIC, PycFormat, PythonVersion, format_for_magic
 
@@ -148,6 +149,7 @@ def scan_headers(
     are scanned in name order (depth first); symbolic links to directories are not
     followed.
     """
+    heads = _accel.heads if _accel.ENABLED else None
     stack = [os.fspath(top)]
     while stack:
         directory = stack.pop()
@@ -158,20 +160,32 @@ def scan_headers(
             yield directory, e
             continue
         subdirs: List[str] = []
-        for entry in entries:
-            path = entry.path
-            if entry.name.endswith(suffixes):
+        if heads is not None:  # the C accelerator reads a directory's headers in one call
+            paths = [entry.path for entry in entries if entry.name.endswith(suffixes)]
+            for path, data in zip(paths, heads(paths, 16)):
+                if isinstance(data, OSError):
+                    yield path, data
+                    continue
                 try:
-                    fd = os.open(path, _O_RDONLY)
-                    try:
-                        data = os.read(fd, 16)
-                    finally:
-                        os.close(fd)
                     yield path, read_header_bytes(data)
-                except (PycError, OSError) as e:
+                except PycError as e:
                     yield path, e
-            elif entry.is_dir(follow_symlinks=False):
-                subdirs.append(path)
+            subdirs = [e.path for e in entries if not e.name.endswith(suffixes) and e.is_dir(follow_symlinks=False)]
+        else:
+            for entry in entries:
+                path = entry.path
+                if entry.name.endswith(suffixes):
+                    try:
+                        fd = os.open(path, _O_RDONLY)
+                        try:
+                            data = os.read(fd, 16)
+                        finally:
+                            os.close(fd)
+                        yield path, read_header_bytes(data)
+                    except (PycError, OSError) as e:
+                        yield path, e
+                elif entry.is_dir(follow_symlinks=False):
+                    subdirs.append(path)
         stack.extend(reversed(subdirs))
 
 

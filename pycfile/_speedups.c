@@ -19,6 +19,11 @@
 #include <structmember.h>
 #include <stdint.h>
 #include <string.h>
+#ifndef MS_WINDOWS
+#include <errno.h>
+#include <fcntl.h>
+#include <unistd.h>
+#endif
 
 /* Kinds of model classes, in the order the Python side passes them. */
 enum {
@@ -1271,11 +1276,95 @@ sp_write(PyObject *self, PyObject *args)
 }
 
 /* ------------------------------------------------------------------------------------ */
+/* Header scan                                                                           */
+
+#ifndef MS_WINDOWS
+/* heads(paths: list[str], size) -> list: for each path, its first ``size`` bytes (fewer
+ * if the file is shorter) or the OSError that opening or reading it raised.  What
+ * scan_headers does per file, without a Python call per system call. */
+static PyObject *
+heads(PyObject *self, PyObject *args)
+{
+    PyObject *paths;
+    int size;
+    if (!PyArg_ParseTuple(args, "O!i", &PyList_Type, &paths, &size))
+        return NULL;
+    if (size < 0 || size > 64) {
+        PyErr_SetString(PyExc_ValueError, "size must be 0-64");
+        return NULL;
+    }
+    Py_ssize_t n = PyList_GET_SIZE(paths);
+    PyObject *out = PyList_New(n);
+    if (out == NULL)
+        return NULL;
+    for (Py_ssize_t i = 0; i < n; i++) {
+        PyObject *path = PyList_GET_ITEM(paths, i), *encoded = NULL, *item;
+        if (!PyUnicode_FSConverter(path, &encoded)) {
+            Py_DECREF(out);
+            return NULL;
+        }
+        char buf[64];
+        ssize_t got = -1;
+        int fd, err = 0;
+        Py_BEGIN_ALLOW_THREADS
+        do {
+            fd = open(PyBytes_AS_STRING(encoded), O_RDONLY | O_CLOEXEC);
+        } while (fd < 0 && errno == EINTR);
+        if (fd < 0)
+            err = errno;
+        else {
+            Py_ssize_t have = 0;
+            while (have < size) {
+                got = read(fd, buf + have, (size_t)(size - have));
+                if (got < 0 && errno == EINTR)
+                    continue;
+                if (got <= 0)
+                    break;
+                have += got;
+            }
+            if (got < 0)
+                err = errno;
+            got = have;
+            close(fd);
+        }
+        Py_END_ALLOW_THREADS
+        Py_DECREF(encoded);
+        if (err) {
+            errno = err;
+            PyErr_SetFromErrnoWithFilenameObject(PyExc_OSError, path);
+#if PY_VERSION_HEX >= 0x030C0000
+            item = PyErr_GetRaisedException();
+#else
+            PyObject *type, *tb;
+            PyErr_Fetch(&type, &item, &tb);
+            PyErr_NormalizeException(&type, &item, &tb);
+            if (item != NULL && tb != NULL)
+                PyException_SetTraceback(item, tb);
+            Py_XDECREF(type);
+            Py_XDECREF(tb);
+#endif
+        }
+        else
+            item = PyBytes_FromStringAndSize(buf, got);
+        if (item == NULL) {
+            Py_DECREF(out);
+            return NULL;
+        }
+        PyList_SET_ITEM(out, i, item);
+    }
+    return out;
+}
+#endif
+
+/* ------------------------------------------------------------------------------------ */
 
 static PyMethodDef methods[] = {
     {"make_plan", make_plan, METH_VARARGS, "A plan for one format (see pycfile/_accel.py)."},
     {"read", sp_read, METH_VARARGS, "read(plan, data, pos) -> (value, end), or None to fall back."},
     {"write", sp_write, METH_VARARGS, "write(plan, value) -> bytes, or None to fall back."},
+#ifndef MS_WINDOWS
+    {"heads", heads, METH_VARARGS, "heads(paths, size) -> [first size bytes or OSError for each path]."},
+#endif
     {NULL, NULL, 0, NULL},
 };
 

@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 import pycfile
+from pycfile import _accel
 
 SOURCE = "x = 1\n\ndef f(a):\n    return a + x\n"
 
@@ -54,15 +55,26 @@ def test_read_header_errors(tmp_path: Path) -> None:
         pycfile.read_header(tmp_path / "missing.pyc")
 
 
-def test_scan_headers_walks_the_tree_and_reports_bad_files(tmp_path: Path) -> None:
+@pytest.mark.parametrize("accelerated", [True, False], ids=["C accelerator", "pure Python"])
+def test_scan_headers_walks_the_tree_and_reports_bad_files(
+    tmp_path: Path, accelerated: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    if accelerated and _accel.heads is None:
+        pytest.skip("no C accelerator (test_speedups.py says whether one was expected)")
+    monkeypatch.setattr(_accel, "ENABLED", accelerated and _accel.ENABLED)
     good = _compile(tmp_path, py_compile.PycInvalidationMode.TIMESTAMP, "a")
     sub = tmp_path / "pyc" / "sub"
     sub.mkdir()
     nested = _compile(sub, py_compile.PycInvalidationMode.UNCHECKED_HASH, "b")
     (tmp_path / "pyc" / "c.pyc").write_bytes(b"\x01\x02")
     (tmp_path / "pyc" / "notes.txt").write_text("not a pyc")
+    (tmp_path / "pyc" / "dir.pyc").mkdir()  # named like a pyc: read as one, and fails
+    (tmp_path / "pyc" / "dangling.pyc").symlink_to(tmp_path / "nowhere")
     found = dict(pycfile.scan_headers(tmp_path / "pyc"))
-    assert sorted(found) == sorted([str(good), str(nested), str(tmp_path / "pyc" / "c.pyc")])
+    bad = [str(tmp_path / "pyc" / name) for name in ("c.pyc", "dir.pyc", "dangling.pyc")]
+    assert sorted(found) == sorted([str(good), str(nested)] + bad)
+    assert isinstance(found[bad[1]], IsADirectoryError)
+    assert isinstance(found[bad[2]], FileNotFoundError)
     assert found[str(good)] == pycfile.load(good).header
     header = found[str(nested)]
     assert isinstance(header, pycfile.PycHeader) and header.hash_based and not header.check_source
