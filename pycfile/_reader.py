@@ -99,7 +99,7 @@ def _checks_longs(fmt: PycFormat) -> bool:
 class _Plan:
     """What a read of one format needs that does not depend on the input (cached)."""
 
-    __slots__ = ("fmt", "names", "pick", "pool", "py3", "check_longs", "strict_floats", "refs", "short_ascii", "code_cls", "steps", "accel")
+    __slots__ = ("fmt", "names", "pick", "pool", "py3", "check_longs", "strict_floats", "refs", "short_ascii", "code_cls", "steps")
 
     def __init__(self, fmt: PycFormat) -> None:
         self.fmt = fmt
@@ -135,11 +135,8 @@ class _Plan:
         self.steps = steps
         #: Readers of this format ready for reuse (see _make_reader).
         self.pool: List[Callable[[bytes, int, int], Tuple[Value, int]]] = []
-        #: The C accelerator's plan (made on first use), or None: pure Python only.
-        self.accel: Any = _UNSET
 
 
-_UNSET: Any = object()
 _PLANS: Dict[int, _Plan] = {}
 
 
@@ -155,10 +152,7 @@ def read_value(
 ) -> Tuple[Value, int]:
     """Read one marshal value at ``data[pos:]``; return it and the offset after it."""
     if _accel.ENABLED:
-        plan = _plan(fmt)
-        accel = plan.accel
-        if accel is _UNSET:
-            accel = plan.accel = _accel.plan(fmt)
+        accel = _accel.plan(fmt)
         if accel is not None:
             done = _accel.read(accel, data, pos)
             if done is not None:

@@ -76,7 +76,7 @@ def _allowed_codes(fmt: PycFormat) -> Dict[type, FrozenSet[str]]:
 class _Plan:
     """What a write in one format needs that does not depend on the value (cached)."""
 
-    __slots__ = ("fmt", "type_bytes", "refs", "code_cls", "int_fmt", "field_runs", "pool", "accel")
+    __slots__ = ("fmt", "type_bytes", "refs", "code_cls", "int_fmt", "field_runs", "pool")
 
     def __init__(self, fmt: PycFormat) -> None:
         self.fmt = fmt
@@ -109,8 +109,6 @@ class _Plan:
         ]
         #: Writers of this format ready for reuse (see _make_writer).
         self.pool: List[Callable[[Value, int], bytes]] = []
-        #: The C accelerator's plan (made on first use), or None: pure Python only.
-        self.accel: Any = _UNSET
 
 
 def _single_getter(name: str) -> Callable[[Any], Tuple[Any, ...]]:
@@ -120,7 +118,6 @@ def _single_getter(name: str) -> Callable[[Any], Tuple[Any, ...]]:
     return get
 
 
-_UNSET: Any = object()
 _PLANS: Dict[int, _Plan] = {}
 _IS_INT = functools.partial(operator.is_, int)  # _IS_INT(type(x)): x is an int, not a bool
 
@@ -128,10 +125,7 @@ _IS_INT = functools.partial(operator.is_, int)  # _IS_INT(type(x)): x is an int,
 def write_value(value: Value, fmt: PycFormat, root: str = "value") -> bytes:
     """The marshal bytes of ``value`` in ``fmt``'s version."""
     if _accel.ENABLED:
-        plan = _get_plan(fmt)
-        accel = plan.accel
-        if accel is _UNSET:
-            accel = plan.accel = _accel.plan(fmt)
+        accel = _accel.plan(fmt)
         if accel is not None:
             done = _accel.write(accel, value)
             if done is not None:
