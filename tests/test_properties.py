@@ -25,9 +25,8 @@ import math
 import struct
 import tracemalloc
 from pathlib import Path
-from typing import Any, Dict, List, Tuple
+from typing import Any, List, Tuple
 
-import attrs
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -37,10 +36,11 @@ from pycfile import strategies as pst
 from pycfile._code import Code
 
 from corpus import quick
+from model_compare import same_model
 from model_strategies import mutated, strategies_for
 from fuzz_harness import load_harness
 from interpreters import REQUIRED, Interpreter, require
-from oracle import Oracle, OracleFor, Tree, describe_model, first_difference
+from oracle import Oracle, OracleFor, describe_model, first_difference
 
 pytestmark = pytest.mark.interpreters
 
@@ -83,34 +83,6 @@ def has_code(value: pycfile.Value) -> bool:
         elif isinstance(v, (pycfile.Dict, pycfile.FrozenDict)):
             stack.extend(x for pair in v.items for x in pair)
     return False
-
-
-def same_model(a: Any, b: Any) -> bool:
-    """Structural equality of two models that also requires the same sharing: each
-    object of ``a`` corresponds to exactly one of ``b`` (so cycles terminate)."""
-    pairs: Dict[int, int] = {}
-    back: Dict[int, int] = {}
-
-    def same(x: Any, y: Any) -> bool:
-        if type(x) is not type(y):
-            return False
-        if not attrs.has(type(x)):
-            if isinstance(x, (list, tuple)):
-                return len(x) == len(y) and all(same(i, j) for i, j in zip(x, y))
-            return bool(x == y)
-        if isinstance(x, pycfile.Singleton):
-            return bool(x == y)
-        if id(x) in pairs or id(y) in back:
-            return pairs.get(id(x)) == id(y) and back.get(id(y)) == id(x)
-        pairs[id(x)] = id(y)
-        back[id(y)] = id(x)
-        return all(
-            same(getattr(x, f.name), getattr(y, f.name))
-            for f in attrs.fields(type(x))  # type: ignore[misc]
-            if f.name != "format"
-        ) and (not isinstance(x, pycfile.PycHeader) or x.format == y.format)
-
-    return same(a, b)
 
 
 def check_interpreter_reads(oracle: Oracle, fmt: pycfile.PycFormat, value: pycfile.Value, redump: bool) -> None:
