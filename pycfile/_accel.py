@@ -137,13 +137,20 @@ def make_plan(fmt: PycFormat, speedups: Any) -> Any:
     )
 
 
-def read(accel: Any, data: bytes, pos: int) -> Optional[Tuple[Any, int]]:
-    """The accelerator's read, or None (the pure-Python reader must decide)."""
+def read(data: bytes, pos: int, fmt: PycFormat) -> Optional[Tuple[Any, int]]:
+    """The accelerator's read of one value, or None: the pure-Python reader must decide
+    (an error, something the accelerator leaves to it, or no plan for ``fmt``)."""
+    accel = plan(fmt)
+    if accel is None:
+        return None
     result: Optional[Tuple[Any, int]] = _speedups.read(accel, data, pos)
     return result
 
 
-def write(accel: Any, value: Any) -> Optional[bytes]:
-    """The accelerator's write, or None (the pure-Python writer must decide)."""
+def write(value: Any, fmt: PycFormat) -> Optional[bytes]:
+    """The accelerator's bytes of ``value``, or None: the pure-Python writer must decide."""
+    accel = plan(fmt)
+    if accel is None:
+        return None
     result: Optional[bytes] = _speedups.write(accel, value)
     return result

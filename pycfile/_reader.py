@@ -152,11 +152,9 @@ def read_value(
 ) -> Tuple[Value, int]:
     """Read one marshal value at ``data[pos:]``; return it and the offset after it."""
     if _accel.ENABLED:
-        accel = _accel.plan(fmt)
-        if accel is not None:
-            done = _accel.read(accel, data, pos)
-            if done is not None:
-                return done
+        done = _accel.read(data, pos, fmt)
+        if done is not None:
+            return done
     try:
         try:
             return _read(data, pos, fmt, min(SHALLOW_DEPTH, fmt.max_depth))

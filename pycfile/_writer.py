@@ -125,11 +125,9 @@ _IS_INT = functools.partial(operator.is_, int)  # _IS_INT(type(x)): x is an int,
 def write_value(value: Value, fmt: PycFormat, root: str = "value") -> bytes:
     """The marshal bytes of ``value`` in ``fmt``'s version."""
     if _accel.ENABLED:
-        accel = _accel.plan(fmt)
-        if accel is not None:
-            done = _accel.write(accel, value)
-            if done is not None:
-                return done
+        done = _accel.write(value, fmt)
+        if done is not None:
+            return done
     try:
         try:
             return _write(value, fmt, min(SHALLOW_DEPTH, fmt.max_depth))
@@ -143,15 +141,10 @@ def write_value(value: Value, fmt: PycFormat, root: str = "value") -> bytes:
 
 
 
-def _get_plan(fmt: PycFormat) -> _Plan:
+def _write(value: Value, fmt: PycFormat, limit: int) -> bytes:
     plan = _PLANS.get(id(fmt))
     if plan is None or plan.fmt is not fmt:  # keyed by identity: hashing a format is slow
         plan = _PLANS[id(fmt)] = _Plan(fmt)
-    return plan
-
-
-def _write(value: Value, fmt: PycFormat, limit: int) -> bytes:
-    plan = _get_plan(fmt)
     pool = plan.pool
     try:
         writer = pool.pop()
