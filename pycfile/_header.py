@@ -149,7 +149,7 @@ def scan_headers(
     are scanned in name order (depth first); symbolic links to directories are not
     followed.
     """
-    heads = _accel.heads if _accel.ENABLED else None
+    heads = _accel.heads if _accel.ENABLED and _accel.heads is not None else _heads
     stack = [os.fspath(top)]
     while stack:
         directory = stack.pop()
@@ -159,34 +159,33 @@ def scan_headers(
         except OSError as e:
             yield directory, e
             continue
-        subdirs: List[str] = []
-        if heads is not None:  # the C accelerator reads a directory's headers in one call
-            paths = [entry.path for entry in entries if entry.name.endswith(suffixes)]
-            for path, data in zip(paths, heads(paths, 16)):
-                if isinstance(data, OSError):
-                    yield path, data
-                    continue
-                try:
-                    yield path, read_header_bytes(data)
-                except PycError as e:
-                    yield path, e
-            subdirs = [e.path for e in entries if not e.name.endswith(suffixes) and e.is_dir(follow_symlinks=False)]
-        else:
-            for entry in entries:
-                path = entry.path
-                if entry.name.endswith(suffixes):
-                    try:
-                        fd = os.open(path, _O_RDONLY)
-                        try:
-                            data = os.read(fd, 16)
-                        finally:
-                            os.close(fd)
-                        yield path, read_header_bytes(data)
-                    except (PycError, OSError) as e:
-                        yield path, e
-                elif entry.is_dir(follow_symlinks=False):
-                    subdirs.append(path)
+        paths = [entry.path for entry in entries if entry.name.endswith(suffixes)]
+        for path, data in zip(paths, heads(paths, 16)):
+            if isinstance(data, OSError):
+                yield path, data
+                continue
+            try:
+                yield path, read_header_bytes(data)
+            except PycError as e:
+                yield path, e
+        subdirs = [e.path for e in entries if not e.name.endswith(suffixes) and e.is_dir(follow_symlinks=False)]
         stack.extend(reversed(subdirs))
+
+
+def _heads(paths: List[str], size: int) -> List[Union[bytes, OSError]]:
+    """Each file's first ``size`` bytes, or the OSError reading it raised (in pure
+    Python; the C accelerator has its own, ``_accel.heads``)."""
+    out: List[Union[bytes, OSError]] = []
+    for path in paths:
+        try:
+            fd = os.open(path, _O_RDONLY)
+            try:
+                out.append(os.read(fd, size))
+            finally:
+                os.close(fd)
+        except OSError as e:
+            out.append(e)
+    return out
 
 
 _NAME = operator.attrgetter("name")
