@@ -45,8 +45,15 @@ ACCELERATED: bool = ENABLED
 #: raised (for scan_headers); None without the accelerator.
 heads: Optional[Callable[[list[str], int], list[Union[bytes, OSError]]]] = getattr(_speedups, "heads", None)
 
-# The model classes in the order _speedups.c numbers its kinds (the code class is last).
+# The model classes in the order _speedups.c numbers its kinds (the code class is last),
+# with their fields in the order _speedups.c's reader passes them.
 _KINDS = (Singleton, Int, Long, Float, Complex, Bytes, Str, TupleValue, ListValue, DictValue, Set, FrozenSet)
+_VALUE = ("value", "code", "flag_ref")
+_ITEMS = ("items", "code", "flag_ref")
+_FIELDS = (
+    ("code", "flag_ref"), _VALUE, ("value", "code", "flag_ref", "size"), ("raw", "code", "flag_ref"),
+    ("real", "imag", "code", "flag_ref"), _VALUE, _VALUE, _ITEMS, _ITEMS, _ITEMS, _ITEMS, _ITEMS,
+)  # fmt: skip
 
 # _speedups.c's reader handlers by the pure reader's handler names (type codes).
 _BAIL, _SINGLE = 0, 1
@@ -57,11 +64,12 @@ _HANDLERS = {
 _INTERNED2 = 19  # 2.x 't' (in 3.x 't' is a Str, read like 'u')
 
 
-def _fields(cls: type, expected: Optional[Tuple[str, ...]] = None) -> Optional[Tuple[str, ...]]:
-    """The field names of an attrs class, if C may build it slot by slot (no hooks)."""
+def _fields(cls: type, expected: Tuple[str, ...]) -> Optional[Tuple[str, ...]]:
+    """The field names of an attrs class, if they are ``expected`` (the order C passes
+    them in) and C may build it slot by slot (no hooks); otherwise None."""
     fields = attrs.fields(cls)
     names = tuple(f.name for f in fields)
-    if expected is not None and names != expected:
+    if names != expected:
         return None
     if any(f.validator is not None or f.converter is not None or f.on_setattr not in (None, attrs.setters.NO_OP) for f in fields):
         return None
@@ -108,8 +116,8 @@ def make_plan(fmt: PycFormat, speedups: Any) -> Any:
         else:
             handlers[b] = _HANDLERS.get(name, _BAIL)
     classes: list[Any] = []
-    for cls in _KINDS:
-        names = _fields(cls)
+    for cls, expected in zip(_KINDS, _FIELDS):
+        names = _fields(cls, expected)
         if names is None:
             return None
         classes.append((cls, names))

@@ -49,6 +49,7 @@ typedef struct {
     PyTypeObject *type; /* strong reference */
     int n;
     Py_ssize_t off[MAXFIELDS];
+    Py_ssize_t code_off, flag_off; /* the slots of ``code`` and ``flag_ref`` (0: none) */
 } ClassInfo;
 
 typedef struct {
@@ -117,6 +118,10 @@ class_info(ClassInfo *ci, PyObject *type, PyObject *names)
         PyMemberDef *m = ((PyMemberDescrObject *)d)->d_member;
         int ok = m->type == T_OBJECT_EX && !(m->flags & READONLY);
         ci->off[i] = m->offset;
+        if (PyUnicode_CompareWithASCIIString(PyTuple_GET_ITEM(names, i), "code") == 0)
+            ci->code_off = m->offset;
+        else if (PyUnicode_CompareWithASCIIString(PyTuple_GET_ITEM(names, i), "flag_ref") == 0)
+            ci->flag_off = m->offset;
         Py_DECREF(d);
         if (!ok) {
             PyErr_SetString(PyExc_TypeError, "field is not a writable object slot");
@@ -179,6 +184,8 @@ make_plan(PyObject *self, PyObject *args)
             Py_DECREF(capsule);
             return NULL;
         }
+        if (!plan->cls[k].flag_off || (k != K_CODE && !plan->cls[k].code_off))
+            goto bad;
         if (k == K_CODE)
             plan->has_code = 1;
         PyObject *a = PyTuple_GET_ITEM(allowed, k);
@@ -908,7 +915,7 @@ ref_add(Writer *w, PyObject *o)
 static inline int
 w_code_byte(const Writer *w, int k, PyObject *v)
 {
-    PyObject *code = SLOT(v, w->plan->cls[k].off[k == K_SINGLETON ? 0 : k == K_COMPLEX ? 2 : 1]);
+    PyObject *code = SLOT(v, w->plan->cls[k].code_off);
     if (code == NULL || !PyUnicode_CheckExact(code) || PyUnicode_GET_LENGTH(code) != 1)
         return -1;
     Py_UCS4 ch = PyUnicode_READ_CHAR(code, 0);
@@ -1151,7 +1158,7 @@ w_object(Writer *w, PyObject *v, int depth)
             return -1;
     }
     const ClassInfo *ci = &plan->cls[k];
-    PyObject *f = SLOT(v, ci->off[ci->n - (k == K_LONG ? 2 : 1)]); /* flag_ref */
+    PyObject *f = SLOT(v, ci->flag_off);
     if (f != Py_True && f != Py_False)
         return -1;
     int flag = 0;
