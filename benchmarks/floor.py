@@ -18,7 +18,7 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import pycfile  # noqa: E402
 from bench import build_corpus, pyc_paths  # noqa: E402
-from pycfile import Bytes, Code, Int, Str, Tuple  # noqa: E402
+from pycfile import Bytes, Code, Int, Str, TupleValue  # noqa: E402
 from pycfile._header import read_header_bytes  # noqa: E402
 from pycfile import _accel  # noqa: E402
 
@@ -35,7 +35,7 @@ def build(v, memo):
     k = id(v)
     if k in memo: return memo[k]
     cls = type(v)
-    if cls is Tuple or cls is pycfile.List or cls is pycfile.Set or cls is pycfile.FrozenSet:
+    if cls is TupleValue or cls is pycfile.ListValue or cls is pycfile.SetValue or cls is pycfile.FrozenSetValue:
         o = cls([build(x, memo) for x in v.items], v.code, v.flag_ref)
     elif isinstance(v, Code):
         f = fields.get(cls)
@@ -56,7 +56,7 @@ def visit(v, memo):
         if id(v) in memo: return
         memo[id(v)] = len(memo)
     cls = type(v)
-    if cls is Tuple:
+    if cls is TupleValue:
         for x in v.items: visit(x, memo)
     elif isinstance(v, Code):
         for n in fields[cls]:

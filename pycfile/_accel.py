@@ -16,10 +16,10 @@ from typing import Any, Callable, Dict, Optional, Tuple, Union
 import attrs
 
 from ._code import code_fields
-from ._values import Bytes, Complex, Float, FrozenSet, Int, Long, Set, Singleton, Str
-from ._values import Dict as DictValue
-from ._values import List as ListValue
-from ._values import Tuple as TupleValue
+from ._values import Bytes, Complex, Float, FrozenSetValue, Int, Long, SetValue, Singleton, Str
+from ._values import DictValue
+from ._values import ListValue
+from ._values import TupleValue
 from ._versions import PycFormat
 
 __all__ = ["ACCELERATED", "ENABLED", "heads", "make_plan", "plan", "read", "write"]
@@ -47,7 +47,7 @@ heads: Optional[Callable[[list[str], int], list[Union[bytes, OSError]]]] = getat
 
 # The model classes in the order _speedups.c numbers its kinds (the code class is last),
 # with their fields in the order _speedups.c's reader passes them.
-_KINDS = (Singleton, Int, Long, Float, Complex, Bytes, Str, TupleValue, ListValue, DictValue, Set, FrozenSet)
+_KINDS = (Singleton, Int, Long, Float, Complex, Bytes, Str, TupleValue, ListValue, DictValue, SetValue, FrozenSetValue)
 _VALUE = ("value", "code", "flag_ref")
 _ITEMS = ("items", "code", "flag_ref")
 _FIELDS = (

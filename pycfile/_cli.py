@@ -31,18 +31,18 @@ from ._stamp import restamp, to_hash_based, to_timestamp
 from ._values import (
     Bytes,
     Complex,
-    Dict as DictValue,
+    DictValue,
     Float,
     FrozenDict,
-    FrozenSet,
+    FrozenSetValue,
     Int,
-    List as ListValue,
+    ListValue,
     Long,
-    Set as SetValue,
+    SetValue,
     Singleton,
     Slice,
     Str,
-    Tuple as TupleValue,
+    TupleValue,
     Value,
 )
 
@@ -192,7 +192,7 @@ def to_json(pyc: PycFile) -> Dict[str, Any]:
                 field = getattr(value, name)
                 fields[name] = field if is_int else node(field, f"{path}.{name}")
             return {"type": type(value).__name__, "ref": value.flag_ref, "fields": fields}
-        if isinstance(value, (TupleValue, ListValue, SetValue, FrozenSet)):
+        if isinstance(value, (TupleValue, ListValue, SetValue, FrozenSetValue)):
             out = {"type": type(value).__name__, "code": value.code, "ref": value.flag_ref}
             out["items"] = [node(item, f"{path}[{i}]") for i, item in enumerate(value.items)]
         elif isinstance(value, (DictValue, FrozenDict)):

@@ -3,7 +3,7 @@
 Fields are named as CPython names the attributes of a code object (``co_consts``,
 ``co_linetable``...) and declared in the order they are marshalled.  Integer fields are
 plain ints; every other field holds a marshal value (usually a :class:`~pycfile.Bytes`,
-:class:`~pycfile.Tuple` or :class:`~pycfile.Str`), so references and type codes inside a
+:class:`~pycfile.TupleValue` or :class:`~pycfile.Str`), so references and type codes inside a
 code object survive a round trip like anywhere else.
 
 From 3.11 on, CPython marshals ``co_localsplusnames``/``co_localspluskinds`` instead of
@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, Dict, Iterator, List, Optional,
 import attrs
 
 from ._values import Bytes
-from ._values import Tuple as TupleValue
+from ._values import TupleValue
 from ._versions import CodeLayout
 
 if TYPE_CHECKING:

@@ -17,7 +17,7 @@ from ._edit import Key, KeyMaker
 from ._plain import to_python
 from ._pyc import PycFile
 from ._refs import deep
-from ._values import Bytes, Dict as DictValue, FrozenDict, FrozenSet, List as ListValue, Set as SetValue, Slice, Str, Tuple as TupleValue, Value
+from ._values import Bytes, DictValue, FrozenDict, FrozenSetValue, ListValue, SetValue, Slice, Str, TupleValue, Value
 
 __all__ = ["Difference", "diff"]
 
@@ -82,7 +82,7 @@ class _Semantic(KeyMaker):
         name = type(value).__name__
         if isinstance(value, (TupleValue, ListValue)):
             return (name,) + tuple([self.number(self.key(v)) for v in value.items])
-        if isinstance(value, (SetValue, FrozenSet)):
+        if isinstance(value, (SetValue, FrozenSetValue)):
             return (name, frozenset([self.number(self.key(v)) for v in value.items]))
         if isinstance(value, (DictValue, FrozenDict)):
             pairs = {self.number(self.key(k)): self.number(self.key(v)) for k, v in value.items}

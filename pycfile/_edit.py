@@ -22,15 +22,15 @@ from ._refs import copy_value, deep, unique_values
 from ._values import (
     Bytes,
     Complex,
-    Dict as DictValue,
+    DictValue,
     Float,
-    FrozenSet,
+    FrozenSetValue,
     Int,
-    List as ListValue,
+    ListValue,
     Long,
     Singleton,
     Str,
-    Tuple as TupleValue,
+    TupleValue,
     Value,
 )
 
@@ -109,7 +109,7 @@ class KeyMaker:
             return ("str", value.value)
         if isinstance(value, Bytes):
             return ("bytes", value.value)
-        if isinstance(value, (TupleValue, FrozenSet)):
+        if isinstance(value, (TupleValue, FrozenSetValue)):
             if id(value) in self._memo:
                 return self._memo[id(value)]
             self._memo[id(value)] = None  # a tuple inside itself matches nothing
@@ -137,7 +137,7 @@ def _replace(pyc: PycFile, mapping: Mapping[Any, Any]) -> Tuple[PycFile, int]:
     scanned: set[int] = set()
 
     def scan(container: Optional[Value]) -> None:
-        if not isinstance(container, (TupleValue, FrozenSet)) or id(container) in scanned:
+        if not isinstance(container, (TupleValue, FrozenSetValue)) or id(container) in scanned:
             return
         scanned.add(id(container))
         for i, item in enumerate(container.items):
@@ -171,7 +171,7 @@ def _replace(pyc: PycFile, mapping: Mapping[Any, Any]) -> Tuple[PycFile, int]:
 
 # PyPy 3's writer flags every str, bytes, long, list, dict and frozenset it writes, and
 # never ints, floats, tuples or code objects (observed on 7.3.11; shared/FACTS.md 3.5).
-_PYPY_FLAGGED = (Str, Bytes, Long, ListValue, DictValue, FrozenSet)
+_PYPY_FLAGGED = (Str, Bytes, Long, ListValue, DictValue, FrozenSetValue)
 
 
 def _flag_like_pypy(value: Value) -> None:

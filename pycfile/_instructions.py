@@ -25,8 +25,8 @@ from ._opcodes import OpcodeTable, opcode_table
 from ._plain import to_python
 from ._pyc import PycFile
 from ._values import Bytes, Long, Str, Value
-from ._values import List as ListValue
-from ._values import Tuple as TupleValue
+from ._values import ListValue
+from ._values import TupleValue
 from ._versions import PycFormat, PythonVersion, VersionLike, as_version
 
 __all__ = ["Instruction", "disassemble", "get_instructions"]

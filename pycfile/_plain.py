@@ -18,23 +18,23 @@ from ._values import (
     Complex,
     Float,
     FrozenDict,
-    FrozenSet,
+    FrozenSetValue,
     Int,
-    List,
+    ListValue,
     Long,
     Singleton,
     Slice,
     Str,
-    Tuple,
+    TupleValue,
     Value,
 )
-from ._values import Dict as DictValue
-from ._values import Set as SetValue
+from ._values import DictValue
+from ._values import SetValue
 from ._versions import PycFormat, VersionLike, format_for_version
 
 __all__ = ["from_python", "to_python"]
 
-_VALUE_TYPES = (Singleton, Int, Long, Float, Complex, Bytes, Str, Tuple, List, DictValue, SetValue, FrozenSet, Slice, FrozenDict, Code)
+_VALUE_TYPES = (Singleton, Int, Long, Float, Complex, Bytes, Str, TupleValue, ListValue, DictValue, SetValue, FrozenSetValue, Slice, FrozenDict, Code)
 
 
 def to_python(value: Value) -> Any:
@@ -61,7 +61,7 @@ def to_python(value: Value) -> Any:
             return memo[key]
         if key in building:
             raise ValueError(f"a {cls.__name__} that contains itself has no Python value")
-        if isinstance(v, List):
+        if isinstance(v, ListValue):
             out: list[Any] = []
             memo[key] = out
             out.extend([conv(i) for i in v.items])
@@ -79,9 +79,9 @@ def to_python(value: Value) -> Any:
             return s
         building.add(key)
         try:
-            if isinstance(v, Tuple):
+            if isinstance(v, TupleValue):
                 result: Any = tuple([conv(i) for i in v.items])
-            elif isinstance(v, FrozenSet):
+            elif isinstance(v, FrozenSetValue):
                 result = frozenset([conv(i) for i in v.items])
             elif isinstance(v, Slice):
                 result = slice(conv(v.start), conv(v.stop), conv(v.step))
@@ -188,9 +188,9 @@ def from_python(obj: Any, version: Union[VersionLike, PycFormat]) -> Value:
                 return Str(o, "A" if interned else "a", flag)
             return Str(o, "t" if interned else "u", flag)
         if type(o) is tuple:
-            return Tuple([conv(i) for i in o], ")" if mv >= 4 and len(o) < 256 else "(")
+            return TupleValue([conv(i) for i in o], ")" if mv >= 4 and len(o) < 256 else "(")
         if type(o) is list:
-            return List([conv(i) for i in o])
+            return ListValue([conv(i) for i in o])
         if type(o) is dict:
             return DictValue([(conv(k), conv(val)) for k, val in o.items()])
         if type(o) in (set, frozenset):
@@ -200,7 +200,7 @@ def from_python(obj: Any, version: Union[VersionLike, PycFormat]) -> Value:
                 from ._writer import write_value
 
                 items.sort(key=lambda item: write_value(item, fmt))
-            return SetValue(items) if type(o) is set else FrozenSet(items)
+            return SetValue(items) if type(o) is set else FrozenSetValue(items)
         if type(o) is slice:
             return Slice(conv(o.start), conv(o.stop), conv(o.step))
         raise TypeError(f"{type(o).__name__} values cannot be marshalled")

@@ -26,18 +26,18 @@ from ._values import (
     Complex,
     Float,
     FrozenDict,
-    FrozenSet,
+    FrozenSetValue,
     Int,
     Long,
-    Set,
+    SetValue,
     Singleton,
     Slice,
     Str,
     Value,
 )
-from ._values import Dict as DictValue
-from ._values import List as ListValue
-from ._values import Tuple as TupleValue
+from ._values import DictValue
+from ._values import ListValue
+from ._values import TupleValue
 from ._versions import PycFormat
 
 __all__ = ["has_refs", "read_value", "readable_codes"]
@@ -495,7 +495,7 @@ def _make_reader(plan: _Plan) -> Callable[[bytes, int, int], Tuple[Value, int]]:
         return obj
 
     def h_set(b: int, depth: int) -> Value:
-        obj = Set([], "<", b > 127)
+        obj = SetValue([], "<", b > 127)
         if b > 127:
             refs.append(obj)
         obj.items = read_items(size32("set", pos - 1, 1), depth)
@@ -506,7 +506,7 @@ def _make_reader(plan: _Plan) -> Callable[[bytes, int, int], Tuple[Value, int]]:
         slot = len(refs)
         if b > 127:
             refs.append(None)
-        obj = FrozenSet(read_items(size32("set", at, 1), depth), ">", b > 127)
+        obj = FrozenSetValue(read_items(size32("set", at, 1), depth), ">", b > 127)
         if b > 127:
             refs[slot] = obj
         return obj

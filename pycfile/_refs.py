@@ -25,25 +25,25 @@ from ._reader import has_refs
 from ._values import (
     Bytes,
     Complex,
-    Dict as DictValue,
+    DictValue,
     Float,
     FrozenDict,
-    FrozenSet,
+    FrozenSetValue,
     Int,
-    List as ListValue,
+    ListValue,
     Long,
-    Set as SetValue,
+    SetValue,
     Singleton,
     Slice,
     Str,
-    Tuple as TupleValue,
+    TupleValue,
     Value,
 )
 
 __all__ = ["normalize", "strip_refs"]
 
 _PLAIN_SINGLETONS = {code: Singleton(code) for code in "NTFS."}
-_ITEMS = (TupleValue, ListValue, SetValue, FrozenSet)
+_ITEMS = (TupleValue, ListValue, SetValue, FrozenSetValue)
 _PAIRS = (DictValue, FrozenDict)
 _LEAVES = (Int, Long, Float, Complex, Bytes, Str)
 
@@ -180,7 +180,7 @@ def _leaf_key(value: Value) -> Optional[Tuple[Any, ...]]:
     return None
 
 
-_IMMUTABLE = (TupleValue, FrozenSet, Slice, FrozenDict, Code)
+_IMMUTABLE = (TupleValue, FrozenSetValue, Slice, FrozenDict, Code)
 
 
 def _canonical(root: Value) -> Value:

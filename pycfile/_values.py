@@ -25,18 +25,18 @@ if TYPE_CHECKING:
 __all__ = [
     "Bytes",
     "Complex",
-    "Dict",
+    "DictValue",
     "Float",
     "FrozenDict",
-    "FrozenSet",
+    "FrozenSetValue",
     "Int",
-    "List",
+    "ListValue",
     "Long",
-    "Set",
+    "SetValue",
     "Singleton",
     "Slice",
     "Str",
-    "Tuple",
+    "TupleValue",
     "Value",
 ]
 
@@ -177,7 +177,7 @@ class Str:
 
 
 @attrs.define
-class Tuple:
+class TupleValue:
     """A tuple: ``(`` (32-bit count) or ``)`` (8-bit count, 3.4+)."""
 
     #: The items, in stored order.
@@ -189,7 +189,7 @@ class Tuple:
 
 
 @attrs.define
-class List:
+class ListValue:
     """A list (``[``)."""
 
     #: The items, in stored order.
@@ -201,7 +201,7 @@ class List:
 
 
 @attrs.define
-class Dict:
+class DictValue:
     """A dict (``{``): the stored (key, value) pairs, in order, duplicates kept."""
 
     #: The (key, value) pairs, in stored order, duplicates kept.
@@ -213,7 +213,7 @@ class Dict:
 
 
 @attrs.define
-class Set:
+class SetValue:
     """A set (``<``): items in their stored order."""
 
     #: The items, in stored order.
@@ -225,7 +225,7 @@ class Set:
 
 
 @attrs.define
-class FrozenSet:
+class FrozenSetValue:
     """A frozenset (``>``): items in their stored order (it decides the bytes)."""
 
     #: The items, in stored order.
@@ -272,11 +272,11 @@ Value = Union[
     Complex,
     Bytes,
     Str,
-    Tuple,
-    List,
-    Dict,
-    Set,
-    FrozenSet,
+    TupleValue,
+    ListValue,
+    DictValue,
+    SetValue,
+    FrozenSetValue,
     Slice,
     FrozenDict,
     "Code",

@@ -33,11 +33,11 @@ from ._values import (
     Str,
     Value,
 )
-from ._values import Dict as DictValue
-from ._values import FrozenSet as FrozenSetValue
-from ._values import List as ListValue
-from ._values import Set as SetValue
-from ._values import Tuple as TupleValue
+from ._values import DictValue
+from ._values import FrozenSetValue
+from ._values import ListValue
+from ._values import SetValue
+from ._values import TupleValue
 from ._versions import PycFormat
 
 __all__ = ["write_value"]

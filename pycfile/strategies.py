@@ -51,18 +51,18 @@ from ._reader import has_refs, readable_codes
 from ._values import (
     Bytes,
     Complex,
-    Dict,
+    DictValue,
     Float,
     FrozenDict,
-    FrozenSet,
+    FrozenSetValue,
     Int,
-    List as ListValue,
+    ListValue,
     Long,
-    Set,
+    SetValue,
     Singleton,
     Slice,
     Str,
-    Tuple as TupleValue,
+    TupleValue,
     Value,
 )
 from ._errors import UnknownMagicError
@@ -425,7 +425,7 @@ def _equality_key(value: Value) -> Any:
         return ("bytes", value.value)
     if isinstance(value, TupleValue):
         return ("tuple", tuple(_equality_key(i) for i in value.items))
-    if isinstance(value, FrozenSet):
+    if isinstance(value, FrozenSetValue):
         return ("frozenset", frozenset(_equality_key(i) for i in value.items))
     return ("id", id(value))
 
@@ -445,8 +445,8 @@ def _frozenset_of(draw: Draw, ctx: _Ctx, items: List[Value]) -> Value:
         items = _set_order(ctx, _unique(items, ctx)[:1])
         # before 3.10 the empty frozenset is a shared singleton
         cached = not items and ctx.fmt.version < (3, 10)
-        return FrozenSet(items, ">", _flag(draw, ctx, cached=cached))
-    return FrozenSet(items, ">", _flag(draw, ctx))
+        return FrozenSetValue(items, ">", _flag(draw, ctx, cached=cached))
+    return FrozenSetValue(items, ">", _flag(draw, ctx))
 
 
 def _node(draw: Draw, ctx: _Ctx, depth: int) -> Value:
@@ -476,7 +476,7 @@ def _container(draw: Draw, ctx: _Ctx, depth: int, kind: str) -> Value:
             return _frozenset_of(draw, ctx, items)
         if ctx.canonical:
             items = _set_order(ctx, _unique(items, ctx)[:1])
-        return Set(items, "<", _flag(draw, ctx))
+        return SetValue(items, "<", _flag(draw, ctx))
     if kind in ("dict", "frozendict"):
         keys = _some(n, ctx, lambda: _hashable(draw, ctx, depth + 1))
         if ctx.canonical:
@@ -485,7 +485,7 @@ def _container(draw: Draw, ctx: _Ctx, depth: int, kind: str) -> Value:
                 keys = keys[:1]  # hash order: one key keeps the bytes stable
         pairs = [(k, _node(draw, ctx, depth + 1)) for k in keys]
         if kind == "dict":
-            return Dict(pairs, "{", _flag(draw, ctx))
+            return DictValue(pairs, "{", _flag(draw, ctx))
         return FrozenDict(pairs, "}", _flag(draw, ctx))
     # slice
     parts = [_node(draw, ctx, depth + 1) for _ in range(3)]
@@ -494,7 +494,7 @@ def _container(draw: Draw, ctx: _Ctx, depth: int, kind: str) -> Value:
 
 # ---- sharing (the "anything" flavour) -----------------------------------------------------
 
-_SELF_OK = (TupleValue, ListValue, Dict, Set)  # registered before their items are read
+_SELF_OK = (TupleValue, ListValue, DictValue, SetValue)  # registered before their items are read
 
 
 def _positions(root: Value) -> List[Tuple[Any, Any, Value, bool, bool, Tuple[int, ...]]]:
@@ -510,11 +510,11 @@ def _positions(root: Value) -> List[Tuple[Any, Any, Value, bool, bool, Tuple[int
             return
         seen.add(id(node))
         inner = ancestors + (id(node),)
-        if isinstance(node, (TupleValue, ListValue, Set, FrozenSet)):
-            hashed = hashable or isinstance(node, (Set, FrozenSet))
+        if isinstance(node, (TupleValue, ListValue, SetValue, FrozenSetValue)):
+            hashed = hashable or isinstance(node, (SetValue, FrozenSetValue))
             for i, item in enumerate(node.items):
                 visit(node, i, item, hashed, locked, inner)
-        elif isinstance(node, (Dict, FrozenDict)):
+        elif isinstance(node, (DictValue, FrozenDict)):
             for i, (k, v) in enumerate(node.items):
                 visit(node, (i, 0), k, True, locked, inner)
                 visit(node, (i, 1), v, hashable, locked, inner)
@@ -592,7 +592,7 @@ def _cache_key(ctx: _Ctx, node: Value) -> Any:
         return ("bytes", node.value)
     if isinstance(node, TupleValue) and not node.items:
         return ("tuple",)
-    if isinstance(node, FrozenSet) and not node.items and ctx.fmt.version < (3, 10):
+    if isinstance(node, FrozenSetValue) and not node.items and ctx.fmt.version < (3, 10):
         return ("frozenset",)
     return None
 
@@ -750,11 +750,11 @@ def _container_strategy(kind: str, doc: str) -> ContainerStrategy:
     return strategy
 
 
-tuples = _container_strategy("tuple", "A :class:`~pycfile.Tuple` of marshal values.")
-lists = _container_strategy("list", "A :class:`~pycfile.List` of marshal values.")
-dicts = _container_strategy("dict", "A :class:`~pycfile.Dict` (hashable keys).")
-sets = _container_strategy("set", "A :class:`~pycfile.Set` (2.5+; hashable items).")
-frozensets = _container_strategy("frozenset", "A :class:`~pycfile.FrozenSet` (2.5+; hashable items).")
+tuples = _container_strategy("tuple", "A :class:`~pycfile.TupleValue` of marshal values.")
+lists = _container_strategy("list", "A :class:`~pycfile.ListValue` of marshal values.")
+dicts = _container_strategy("dict", "A :class:`~pycfile.DictValue` (hashable keys).")
+sets = _container_strategy("set", "A :class:`~pycfile.SetValue` (2.5+; hashable items).")
+frozensets = _container_strategy("frozenset", "A :class:`~pycfile.FrozenSetValue` (2.5+; hashable items).")
 slices = _container_strategy("slice", "A :class:`~pycfile.Slice` (3.14+ only).")
 frozendicts = _container_strategy("frozendict", "A :class:`~pycfile.FrozenDict` (3.15+ only).")
 

@@ -127,7 +127,7 @@ def _nested_lists(depth: int) -> bytes:
 def test_nesting_limit_boundary(version: Any, limit: int) -> None:
     """Exactly ``limit`` nested objects load (CPython 2.7/3.12 agree: 2000 do, 2001 don't)."""
     value = pycfile.marshal.loads(_nested_lists(limit), version=version)
-    assert isinstance(value, pycfile.List)
+    assert isinstance(value, pycfile.ListValue)
     with pytest.raises(pycfile.NestingTooDeepError) as info:
         pycfile.marshal.loads(_nested_lists(limit + 1), version=version)
     # The offset is that of the object one level too deep...

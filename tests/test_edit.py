@@ -140,7 +140,7 @@ def test_deeply_nested_constants(oracle_for: OracleFor, tmp_path: Path) -> None:
     pyc = pycfile.loads(oracle.compile_source(b"X = 1\n"))
     nest: pycfile.Value = pycfile.Str("deep leaf", "z")
     for _ in range(1500):
-        nest = pycfile.Tuple([nest], ")")
+        nest = pycfile.TupleValue([nest], ")")
     pyc.code.co_consts.items.append(nest)  # type: ignore[union-attr]
     out = pycfile.replace_constants(pyc, {"deep leaf": "replaced"})
     differences = pycfile.diff(pyc, out)

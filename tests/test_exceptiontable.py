@@ -89,7 +89,7 @@ def test_bad_location_tables_name_the_offset(data: bytes, offset: int, words: st
 
 
 def _code311(linetable: bytes, exceptiontable: bytes) -> pycfile.Code311:
-    names = pycfile.Tuple([], ")")
+    names = pycfile.TupleValue([], ")")
     return pycfile.Code311(
         co_argcount=0,
         co_posonlyargcount=0,
@@ -97,7 +97,7 @@ def _code311(linetable: bytes, exceptiontable: bytes) -> pycfile.Code311:
         co_stacksize=1,
         co_flags=0,
         co_code=pycfile.Bytes(b"\x97\x00y\x00"),
-        co_consts=pycfile.Tuple([pycfile.Singleton("N")], ")"),
+        co_consts=pycfile.TupleValue([pycfile.Singleton("N")], ")"),
         co_names=names,
         co_localsplusnames=names,
         co_localspluskinds=pycfile.Bytes(b""),

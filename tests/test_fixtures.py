@@ -24,12 +24,12 @@ from pycfile import (
     Code,
     Complex,
     Float,
-    FrozenSet,
+    FrozenSetValue,
     Int,
     Long,
     Singleton,
     Str,
-    Tuple as TupleValue,
+    TupleValue,
 )
 
 TESTS = Path(__file__).resolve().parent
@@ -108,7 +108,7 @@ def _encode(v: Any, codes: List[Any]) -> Any:
         return ["str", v.value]
     if isinstance(v, TupleValue):
         return ["tuple", [_encode(i, codes) for i in v.items]]
-    if isinstance(v, FrozenSet):
+    if isinstance(v, FrozenSetValue):
         return ["frozenset", sorted(json.dumps(_encode(i, codes), sort_keys=True) for i in v.items)]
     if isinstance(v, Code):
         return ["code", _code_facts(v, codes)]

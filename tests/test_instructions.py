@@ -201,9 +201,9 @@ def make_code(
         elif name == "co_code":
             fields[name] = pycfile.Bytes(co_code)
         elif name == "co_consts":
-            fields[name] = pycfile.Tuple([pycfile.Int(i) for i in range(consts)])
+            fields[name] = pycfile.TupleValue([pycfile.Int(i) for i in range(consts)])
         elif name in ("co_names", "co_varnames", "co_localsplusnames", "co_cellvars", "co_freevars"):
-            fields[name] = pycfile.Tuple([text(f"{name[3]}{i}") for i in range(names)])
+            fields[name] = pycfile.TupleValue([text(f"{name[3]}{i}") for i in range(names)])
         elif name == "co_localspluskinds":
             fields[name] = pycfile.Bytes(bytes([0x20] * names))
         elif name in ("co_filename", "co_name", "co_qualname"):

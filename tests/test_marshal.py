@@ -15,7 +15,7 @@ import sys
 import pytest
 
 import pycfile
-from pycfile import Bytes, Dict, Float, FrozenSet, Int, List, Long, Singleton, Str, Tuple
+from pycfile import Bytes, DictValue, Float, FrozenSetValue, Int, ListValue, Long, Singleton, Str, TupleValue
 
 HOST = sys.version_info[:2]
 V3 = (3, 12)
@@ -40,7 +40,7 @@ def test_a_reference_is_the_same_object() -> None:
     # The tuple itself is not flagged, so 'a' is the first flagged object: index 0.
     data = b"\x29\x02" + b"\xda\x01a" + b"r" + i32(0)
     value = roundtrip(data, V3)
-    assert isinstance(value, Tuple)
+    assert isinstance(value, TupleValue)
     assert value.items[0] is value.items[1]
     assert value.items[0] == Str("a", "Z", True)
     assert host_marshal.loads(data) == ("a", "a")
@@ -49,7 +49,7 @@ def test_a_reference_is_the_same_object() -> None:
 def test_a_self_referencing_tuple_loads_and_writes_back() -> None:
     data = b"\xa9\x01r" + i32(0)  # FACTS.md 3.5: a tuple containing itself
     value = roundtrip(data, V3)
-    assert isinstance(value, Tuple)
+    assert isinstance(value, TupleValue)
     assert value.items[0] is value
     host = host_marshal.loads(data)
     assert host[0] is host
@@ -58,10 +58,10 @@ def test_a_self_referencing_tuple_loads_and_writes_back() -> None:
 def test_self_referencing_list_and_dict() -> None:
     data = b"\xdb" + i32(1) + b"r" + i32(0)
     value = roundtrip(data, V3)
-    assert isinstance(value, List) and value.items[0] is value
+    assert isinstance(value, ListValue) and value.items[0] is value
     data = b"\xfb" + b"\xda\x01k" + b"r" + i32(0) + b"0"
     value = roundtrip(data, V3)
-    assert isinstance(value, Dict) and value.items[0][1] is value
+    assert isinstance(value, DictValue) and value.items[0][1] is value
 
 
 def test_reference_indices_count_flagged_objects_in_pre_order() -> None:
@@ -70,9 +70,9 @@ def test_reference_indices_count_flagged_objects_in_pre_order() -> None:
         b"\xdb" + i32(4) + b"\xda\x01x" + b"\xa9\x01" + b"\xda\x01y" + b"r" + i32(3) + b"r" + i32(1)
     )
     value = roundtrip(data, V3)
-    assert isinstance(value, List)
+    assert isinstance(value, ListValue)
     inner = value.items[1]
-    assert isinstance(inner, Tuple)
+    assert isinstance(inner, TupleValue)
     assert value.items[2] is inner.items[0]
     assert value.items[3] is value.items[0]
     assert host_marshal.loads(data) == ["x", ("y",), "y", "x"]
@@ -82,7 +82,7 @@ def test_flag_ref_on_singletons_takes_no_slot() -> None:
     # FACTS.md 3.5: FLAG_REF on N/T/F/S/. is ignored by readers; the next flagged object gets 0.
     data = b"\x29\x03\xce\xda\x01ar" + i32(0)
     value = roundtrip(data, V3)
-    assert isinstance(value, Tuple)
+    assert isinstance(value, TupleValue)
     assert value.items[0] == Singleton("N", True)
     assert value.items[2] is value.items[1]
     assert host_marshal.loads(data) == (None, "a", "a")
@@ -91,7 +91,7 @@ def test_flag_ref_on_singletons_takes_no_slot() -> None:
 def test_unflagged_equal_values_stay_separate() -> None:
     data = b"\x29\x02\x7a\x01a\x7a\x01a"
     value = roundtrip(data, V3)
-    assert isinstance(value, Tuple)
+    assert isinstance(value, TupleValue)
     assert value.items[0] == value.items[1]
     assert value.items[0] is not value.items[1]
 
@@ -108,14 +108,14 @@ def test_reference_into_a_reserved_slot_is_invalid() -> None:
 
 
 def test_writer_refuses_a_reference_into_a_reserved_slot() -> None:
-    fs = FrozenSet([], ">", True)
+    fs = FrozenSetValue([], ">", True)
     fs.items.append(fs)
     with pytest.raises(pycfile.UnwritableError, match="still being written"):
         pycfile.marshal.dumps(fs, version=V3)
 
 
 def test_an_unflagged_cycle_is_too_deep_to_write() -> None:
-    t = Tuple([], "(")
+    t = TupleValue([], "(")
     t.items.append(t)
     with pytest.raises(pycfile.UnwritableError, match="too deeply nested"):
         pycfile.marshal.dumps(t, version=V3)
@@ -125,7 +125,7 @@ def test_python2_interned_strings_and_string_refs() -> None:
     # FACTS.md 3.5: ('ab','cd','ab','cd') -> t ab, t cd, R 0, R 1
     data = b"(" + i32(4) + b"t" + i32(2) + b"ab" + b"t" + i32(2) + b"cd" + b"R" + i32(0) + b"R" + i32(1)
     value = roundtrip(data, V2)
-    assert isinstance(value, Tuple)
+    assert isinstance(value, TupleValue)
     assert value.items[2] is value.items[0]
     assert value.items[3] is value.items[1]
     assert value.items[0] == Bytes(b"ab", "t")
@@ -236,7 +236,7 @@ def test_digit_out_of_range() -> None:
 def test_sets_keep_their_stored_order() -> None:
     data = b"\x3e" + i32(3) + b"\x7a\x01c\x7a\x01a\x7a\x01b"
     value = roundtrip(data, V3)
-    assert isinstance(value, FrozenSet)
+    assert isinstance(value, FrozenSetValue)
     assert [pycfile.to_python(i) for i in value.items] == ["c", "a", "b"]
     assert host_marshal.loads(data) == frozenset("abc")
 
@@ -244,7 +244,7 @@ def test_sets_keep_their_stored_order() -> None:
 def test_dicts_keep_duplicate_keys() -> None:
     data = b"{" + b"\x7a\x01k" + b"i" + i32(1) + b"\x7a\x01k" + b"i" + i32(2) + b"0"
     value = roundtrip(data, V3)
-    assert isinstance(value, Dict) and len(value.items) == 2
+    assert isinstance(value, DictValue) and len(value.items) == 2
     assert pycfile.to_python(value) == host_marshal.loads(data) == {"k": 2}
 
 
@@ -355,7 +355,7 @@ def test_error_path_names_the_place_in_the_tree() -> None:
         (Str("€", "z"), V3, "cannot hold"),
         (Str("a", "z"), (3, 3), "cannot hold a Str"),
         (Bytes(b"a", "t"), V3, "cannot hold a Bytes"),
-        (Tuple([Singleton("N")] * 256, ")"), V3, "at most 255 items"),
+        (TupleValue([Singleton("N")] * 256, ")"), V3, "at most 255 items"),
         (Float(b"1234", "g"), V3, "8 bytes"),
         (Long(5, size=-1), V3, "cannot hold"),
     ],
@@ -370,7 +370,7 @@ def test_unwritable_models(value: pycfile.Value, version: tuple[int, int], messa
 
 def test_code_of_another_layout_is_unwritable() -> None:
     pyc_312 = pycfile.loads(bytes.fromhex("cb0d0d0a") + bytes(12) + b"N")
-    code = pycfile.Code23(0, 0, 0, 0, Bytes(b""), Tuple([]), Tuple([]), Tuple([]), Tuple([]), Tuple([]),
+    code = pycfile.Code23(0, 0, 0, 0, Bytes(b""), TupleValue([]), TupleValue([]), TupleValue([]), TupleValue([]), TupleValue([]),
                           Str("f"), Str("n"), 1, Bytes(b""))
     pyc_312.code = code
     with pytest.raises(pycfile.UnwritableError, match="Code23 cannot be written") as info:

@@ -78,9 +78,9 @@ def has_code(value: pycfile.Value) -> bool:
         seen.add(id(v))
         if isinstance(v, Code):
             return True
-        if isinstance(v, (pycfile.Tuple, pycfile.List, pycfile.Set, pycfile.FrozenSet)):
+        if isinstance(v, (pycfile.TupleValue, pycfile.ListValue, pycfile.SetValue, pycfile.FrozenSetValue)):
             stack.extend(v.items)
-        elif isinstance(v, (pycfile.Dict, pycfile.FrozenDict)):
+        elif isinstance(v, (pycfile.DictValue, pycfile.FrozenDict)):
             stack.extend(x for pair in v.items for x in pair)
     return False
 

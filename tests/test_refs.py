@@ -74,7 +74,7 @@ def _scramble(pyc: pycfile.PycFile, seed: int) -> pycfile.PycFile:
         if isinstance(value, pycfile.Code):
             for name in ("co_names", "co_varnames"):
                 names = getattr(value, name, None)
-                if isinstance(names, pycfile.Tuple):
+                if isinstance(names, pycfile.TupleValue):
                     names.items = [
                         type(n)(n.value, n.code, n.flag_ref) if isinstance(n, (pycfile.Str, pycfile.Bytes)) and rng.random() < 0.5 else n
                         for n in names.items

@@ -170,7 +170,7 @@ def test_sample_module_code(path: Path) -> None:
         assert c.co_filename == module.co_filename
         assert isinstance(c.co_code, Bytes)
         # CPython 1.0 marshals co_consts and co_names as lists.
-        sequence = (pycfile.Tuple, pycfile.List) if v < (1, 1) else pycfile.Tuple
+        sequence = (pycfile.TupleValue, pycfile.ListValue) if v < (1, 1) else pycfile.TupleValue
         assert isinstance(c.co_consts, sequence)
         assert isinstance(c.co_names, sequence)
         names = [_text(n) for n in c.co_names.items]

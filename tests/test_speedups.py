@@ -262,7 +262,7 @@ def test_deep_nesting_goes_to_the_pure_code(c: Accelerated) -> None:
 def test_errors_come_from_the_pure_code() -> None:
     """With the accelerator in use, a bad pyc still fails with the pure reader's error."""
     fmt = pycfile.format_for_version((3, 12))
-    data = pycfile.marshal.dumps(pycfile.Tuple([pycfile.Str("abc", "z"), pycfile.Int(7)], ")"), version=fmt)
+    data = pycfile.marshal.dumps(pycfile.TupleValue([pycfile.Str("abc", "z"), pycfile.Int(7)], ")"), version=fmt)
     cut = data[:-2]
     with pytest.raises(pycfile.TruncatedError) as accelerated:
         pycfile.marshal.loads(cut, version=fmt)

@@ -70,11 +70,11 @@ MODEL_CLASSES: List[type] = [
     pycfile.Complex,
     pycfile.Bytes,
     pycfile.Str,
-    pycfile.Tuple,
-    pycfile.List,
-    pycfile.Dict,
-    pycfile.Set,
-    pycfile.FrozenSet,
+    pycfile.TupleValue,
+    pycfile.ListValue,
+    pycfile.DictValue,
+    pycfile.SetValue,
+    pycfile.FrozenSetValue,
     pycfile.Slice,
     pycfile.FrozenDict,
     pycfile.Code10,
@@ -134,10 +134,10 @@ def test_kinds_a_version_lacks_are_refused() -> None:
 
 def _walk(value: Any, depth: int = 1) -> Iterator[Any]:
     yield value, depth
-    if isinstance(value, (pycfile.Tuple, pycfile.List, pycfile.Set, pycfile.FrozenSet)):
+    if isinstance(value, (pycfile.TupleValue, pycfile.ListValue, pycfile.SetValue, pycfile.FrozenSetValue)):
         for item in value.items:
             yield from _walk(item, depth + 1)
-    elif isinstance(value, (pycfile.Dict, pycfile.FrozenDict)):
+    elif isinstance(value, (pycfile.DictValue, pycfile.FrozenDict)):
         for k, v in value.items:
             yield from _walk(k, depth + 1)
             yield from _walk(v, depth + 1)
@@ -146,7 +146,7 @@ def _walk(value: Any, depth: int = 1) -> Iterator[Any]:
             yield from _walk(part, depth + 1)
 
 
-CONTAINERS = (pycfile.Tuple, pycfile.List, pycfile.Set, pycfile.FrozenSet, pycfile.Dict, pycfile.FrozenDict, pycfile.Slice)
+CONTAINERS = (pycfile.TupleValue, pycfile.ListValue, pycfile.SetValue, pycfile.FrozenSetValue, pycfile.DictValue, pycfile.FrozenDict, pycfile.Slice)
 
 
 @settings(max_examples=60, database=None)
@@ -200,7 +200,7 @@ def test_anything_flavour_reaches_its_corners() -> None:
         return len(ids) != len(set(ids))
 
     find(values, shared, settings=settings(max_examples=2000, database=None))
-    find(values, lambda v: isinstance(v, pycfile.List) and any(i is v for i in v.items), settings=settings(max_examples=5000, database=None))
+    find(values, lambda v: isinstance(v, pycfile.ListValue) and any(i is v for i in v.items), settings=settings(max_examples=5000, database=None))
     find(
         pst.floats((3, 12)),
         lambda f: f.code == "g" and f.raw[6:] in (b"\xf8\x7f", b"\xf8\xff") and f.raw[:6] != bytes(6),
@@ -219,9 +219,9 @@ def _walk_shallow(value: Any) -> Iterator[Any]:
         if id(v) in seen:
             continue
         seen.add(id(v))
-        if isinstance(v, (pycfile.Tuple, pycfile.List, pycfile.Set, pycfile.FrozenSet)):
+        if isinstance(v, (pycfile.TupleValue, pycfile.ListValue, pycfile.SetValue, pycfile.FrozenSetValue)):
             stack.extend(v.items)
-        elif isinstance(v, (pycfile.Dict, pycfile.FrozenDict)):
+        elif isinstance(v, (pycfile.DictValue, pycfile.FrozenDict)):
             stack.extend(x for pair in v.items for x in pair)
 
 
@@ -232,7 +232,7 @@ def test_code_objects_have_consistent_localsplus(data: st.DataObject) -> None:
     assert isinstance(code, pycfile.Code311)
     for c in code.walk():
         assert isinstance(c, pycfile.Code311)
-        assert isinstance(c.co_localsplusnames, pycfile.Tuple) and isinstance(c.co_localspluskinds, pycfile.Bytes)
+        assert isinstance(c.co_localsplusnames, pycfile.TupleValue) and isinstance(c.co_localspluskinds, pycfile.Bytes)
         assert len(c.co_localsplusnames.items) == len(c.co_localspluskinds.value)
         assert c.co_nlocals >= c.co_argcount + c.co_kwonlyargcount + bool(c.co_flags & 4) + bool(c.co_flags & 8)
 

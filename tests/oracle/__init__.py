@@ -286,15 +286,15 @@ def _describe(value: pycfile.Value, py2: bool, stack: Set[int]) -> Tree:
 
 
 def _describe_container(value: pycfile.Value, py2: bool, stack: Set[int]) -> Tree:
-    if isinstance(value, (pycfile.Tuple, pycfile.List)):
-        kind = "tuple" if isinstance(value, pycfile.Tuple) else "list"
+    if isinstance(value, (pycfile.TupleValue, pycfile.ListValue)):
+        kind = "tuple" if isinstance(value, pycfile.TupleValue) else "list"
         return {"t": kind, "items": [_describe(x, py2, stack) for x in value.items]}
-    if isinstance(value, (pycfile.Set, pycfile.FrozenSet)):
-        kind = "set" if isinstance(value, pycfile.Set) else "frozenset"
+    if isinstance(value, (pycfile.SetValue, pycfile.FrozenSetValue)):
+        kind = "set" if isinstance(value, pycfile.SetValue) else "frozenset"
         unique = {_json_text(tree): tree for tree in (_describe(x, py2, stack) for x in value.items)}
         return {"t": kind, "items": [unique[k] for k in sorted(unique)]}
-    if isinstance(value, (pycfile.Dict, pycfile.FrozenDict)):
-        kind = "dict" if isinstance(value, pycfile.Dict) else "frozendict"
+    if isinstance(value, (pycfile.DictValue, pycfile.FrozenDict)):
+        kind = "dict" if isinstance(value, pycfile.DictValue) else "frozendict"
         pairs: Dict[str, List[Tree]] = {}
         for k, v in value.items:
             key = _describe(k, py2, stack)
