@@ -23,8 +23,8 @@ from ._versions import PythonVersion
 
 __all__ = ["REQUIRED", "Interpreter", "discover", "find", "find_for_version", "missing_required"]
 
-#: What the test suite must be able to run: CPython 2.7 and 3.6-3.13, and a PyPy 3.
-REQUIRED: List[str] = ["cpython-2.7"] + [f"cpython-3.{minor}" for minor in range(6, 14)] + ["pypy-3"]
+#: What the test suite must be able to run: CPython 2.7 and 3.6-3.15, and a PyPy 3.
+REQUIRED: List[str] = ["cpython-2.7"] + [f"cpython-3.{minor}" for minor in range(6, 16)] + ["pypy-3"]
 
 _PATH_NAMES = ["python2.7"] + [f"python3.{minor}" for minor in range(6, 16)] + ["pypy3", "pypy"]
 
