@@ -96,23 +96,25 @@ def plan(fmt: PycFormat) -> Any:
 def make_plan(fmt: PycFormat, speedups: Any) -> Any:
     """A plan of the extension module ``speedups`` for ``fmt``, or None if its model
     classes cannot be built slot by slot."""
-    from ._reader import _plan as reader_plan
-    from ._reader import _SINGLETONS, has_refs
-    from ._writer import _allowed_codes
+    from ._formats import marshal_rules
+    from ._reader import SINGLETONS
 
-    rplan = reader_plan(fmt)
+    rules = marshal_rules(fmt)
     py3 = fmt.version.major >= 3
-    code_cls = rplan.code_cls
+    code_cls = rules.code_class
     handlers = bytearray(256)
     singles: list[Any] = [None] * 256
-    for b, name in enumerate(rplan.names):
-        if name and name[0] in "NTFS.":
+    for b, hname in enumerate(rules.handlers):
+        name = chr(b & 0x7F) if hname else ""
+        if hname == "singleton":
             handlers[b] = _SINGLE
-            singles[b] = _SINGLETONS[b]
+            singles[b] = SINGLETONS[b]
         elif name == "t":
             handlers[b] = _HANDLERS["u"] if py3 else _INTERNED2
         elif name in ("c", "C"):
             handlers[b] = _HANDLERS[name] if code_cls is not None else _BAIL
+        elif hname == "ref" and b & 0x80:
+            handlers[b] = _BAIL
         else:
             handlers[b] = _HANDLERS.get(name, _BAIL)
     classes: list[Any] = []
@@ -128,10 +130,10 @@ def make_plan(fmt: PycFormat, speedups: Any) -> Any:
         if names is None:
             return None
         classes.append((code_cls, names))
-        steps = [len(names_) if st is None else -len(names_) for names_, st in rplan.steps]
+        steps = [len(names_) if st is None else -len(names_) for names_, st in rules.code_runs]
     else:
         classes.append(None)
-    allowed = _allowed_codes(fmt)
+    allowed = rules.writable
     return speedups.make_plan(
         bytes(handlers),
         tuple(singles),
@@ -140,7 +142,7 @@ def make_plan(fmt: PycFormat, speedups: Any) -> Any:
         code_cls.int_size if code_cls is not None else 4,
         ord(code_cls.type_code) if code_cls is not None else 0,
         fmt.max_depth,
-        int(has_refs(fmt)),
+        int(rules.refs),
         tuple("".join(sorted(allowed.get(cls, ()))) for cls in _KINDS) + ("",),
     )
 

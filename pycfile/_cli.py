@@ -25,7 +25,7 @@ from ._discovery import discover, find_for_version
 from ._edit import _replace, _replace_filename
 from ._errors import PycError
 from ._pyc import PycFile, dump, load
-from ._reader import has_refs
+from ._formats import has_refs
 from ._refs import deep, normalize, strip_refs, unique_values
 from ._stamp import restamp, to_hash_based, to_timestamp
 from ._values import (

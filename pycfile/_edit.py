@@ -17,7 +17,7 @@ import attrs
 from ._code import Code
 from ._plain import from_python
 from ._pyc import PycFile
-from ._reader import has_refs
+from ._formats import has_refs
 from ._refs import copy_value, deep, unique_values
 from ._values import (
     Bytes,

@@ -14,7 +14,7 @@ failure (``ValueError``, and ``EOFError`` for truncated input), as cbor2 does.
 
 from __future__ import annotations
 
-from typing import Optional
+from typing import Any, Optional
 
 __all__ = [
     "BadHeaderError",
@@ -25,7 +25,14 @@ __all__ = [
     "TruncatedError",
     "UnknownMagicError",
     "UnwritableError",
+    "version_text",
 ]
+
+
+def version_text(fmt: Any) -> str:
+    """How an error names the format it was reading or writing, e.g. ``CPython 3.12,
+    magic 3531`` (``fmt`` is a :class:`~pycfile.PycFormat`)."""
+    return f"{fmt.version}, magic {fmt.magic_number}"
 
 
 class PycError(Exception):

@@ -21,7 +21,7 @@ import attrs
 from ._code import Code, code_fields
 from ._deep import call_with_deep_stack
 from ._pyc import PycFile
-from ._reader import has_refs
+from ._formats import has_refs
 from ._values import (
     Bytes,
     Complex,

@@ -47,7 +47,7 @@ from hypothesis import strategies as st
 from ._code import CO_FAST_CELL, CO_FAST_FREE, CO_FAST_HIDDEN, CO_FAST_LOCAL, Code, code_class, code_fields
 from ._header import FLAG_CHECK_SOURCE, FLAG_HASH_BASED, PycHeader
 from ._pyc import PycFile
-from ._reader import has_refs, readable_codes
+from ._formats import has_refs, marshal_rules
 from ._values import (
     Bytes,
     Complex,
@@ -119,7 +119,7 @@ def _formats(version: VersionArg, needs: str = "", code: bool = False) -> st.Sea
     codes ``needs`` and, with ``code``, a known code layout."""
 
     def usable(f: PycFormat) -> bool:
-        return all(c in readable_codes(f) for c in needs) and (not code or f.code_layout is not None)
+        return all(c in marshal_rules(f).type_codes for c in needs) and (not code or f.code_layout is not None)
 
     if version is None:
         return st.sampled_from([f for f in released_formats() if usable(f)])
@@ -149,7 +149,7 @@ class _Ctx:
 
     @property
     def codes(self) -> str:
-        return readable_codes(self.fmt)
+        return "".join(sorted(marshal_rules(self.fmt).type_codes))
 
     @property
     def refs(self) -> bool:
