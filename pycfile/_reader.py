@@ -17,8 +17,9 @@ the object tree and the version.
 
 from __future__ import annotations
 
+import itertools
 import struct
-from typing import Any, Callable, Dict, List, Optional, Tuple
+from typing import Any, Callable, Dict, Iterator, List, Optional, Tuple
 
 from . import _accel
 from ._errors import BadMarshalError, NestingTooDeepError, PycError, TruncatedError, version_text
@@ -211,9 +212,14 @@ def read_complex(r: _Reader, pos: int, b: int) -> Tuple[Value, int]:
 
 
 def read_bytes(r: _Reader, pos: int, b: int) -> Tuple[Value, int]:
-    n = r.size32(r.plan.bytes_noun, pos, pos - 1, 1)
-    pos += 4
-    return Bytes(r.data[pos : pos + n], "s", b > 127), pos + n
+    data = r.data
+    if pos + 4 <= r.end:  # the common case inline; size32 says what is wrong
+        n = _I32(data, pos)[0]
+        if 0 <= n <= r.end - pos - 4:
+            pos += 4
+            return Bytes(data[pos : pos + n], "s", b > 127), pos + n
+    r.size32(r.plan.bytes_noun, pos, pos - 1, 1)
+    raise AssertionError("size32 raises")  # pragma: no cover
 
 
 def read_interned_bytes(r: _Reader, pos: int, b: int) -> Tuple[Value, int]:
@@ -304,37 +310,44 @@ def read_code(r: _Reader, pos: int, b: int) -> Tuple[Any, int, int]:
     return None, 0, pos  # the loop reads the fields run by run
 
 
-# The containers whose model object exists before its items (so an item can refer to
-# it), and those whose reference slot is reserved and filled after them (FACTS.md 3.5).
-_MADE_FIRST = frozenset(["tuple", "small_tuple", "list", "dict", "set"])
-_BUILT_AFTER = {"frozenset": FrozenSetValue, "frozendict": FrozenDict, "slice": Slice, "code": None}
+# How the loop finishes a container: the model object of a sequence or a dict exists
+# before its items (so an item can refer to it); a frozenset's, frozendict's, slice's or
+# code object's reference slot is reserved and filled after them (FACTS.md 3.5).
+_ROOT, _SEQ, _PAIRS, _FROZENSET, _FROZENDICT, _SLICE, _CODE = range(7)
+_KINDS = {"tuple": _SEQ, "small_tuple": _SEQ, "list": _SEQ, "set": _SEQ, "dict": _PAIRS,
+          "frozenset": _FROZENSET, "frozendict": _FROZENDICT, "slice": _SLICE, "code": _CODE}  # fmt: skip
 _SCALARS = frozenset(
     ["null", "singleton", "int32", "int64", "long", "float_text", "float", "complex_text", "complex", "bytes",
      "interned_bytes", "string_ref", "utf8", "latin", "short_latin"]
 )  # fmt: skip
 
+Scalar = Callable[[_Reader, int, int], Tuple[Value, int]]
+Opener = Callable[[_Reader, int, int], Tuple[Any, int, int]]
+
 
 class _Plan:
     """What a read of one format needs that does not depend on the input (cached)."""
 
-    __slots__ = ("rules", "scalar", "container", "short_latin", "labels", "bytes_noun")
+    __slots__ = ("rules", "scalar", "keep", "container", "short_latin", "bytes_noun")
 
     def __init__(self, rules: MarshalRules) -> None:
         self.rules = rules
         handlers = globals()
         #: per type byte: the scalar handler (or None)
-        self.scalar: List[Optional[Callable[[_Reader, int, int], Tuple[Value, int]]]] = [None] * 256
-        #: per type byte: the container handler and its name (or None)
-        self.container: List[Optional[Tuple[str, Callable[[_Reader, int, int], Tuple[Any, int, int]]]]] = [None] * 256
+        self.scalar: List[Optional[Scalar]] = [None] * 256
+        #: per type byte: whether the value read joins the reference table
+        self.keep = [False] * 256
+        #: per type byte: the container handler, its kind and its items' names (or None)
+        self.container: List[Optional[Tuple[Opener, int, Optional[Tuple[str, ...]]]]] = [None] * 256
+        labels = {"slice": ("start", "stop", "step"), "code": tuple(n for names, _ in rules.code_runs for n in names)}
         for b, name in enumerate(rules.handlers):
             if name in _SCALARS:
                 self.scalar[b] = handlers["read_" + name]
-            elif name and name != "ref":
-                self.container[b] = (name, handlers["read_" + name])
+                self.keep[b] = b & FLAG_REF != 0 and name != "singleton"
+            elif name in _KINDS:
+                self.container[b] = (handlers["read_" + name], _KINDS[name], labels.get(name))
         #: short Latin-1 string type bytes -> their code (the loop's fast path)
         self.short_latin = {b: chr(b & 0x7F) for b, name in enumerate(rules.handlers) if name == "short_latin"}
-        #: the names of a container's items where they have names (else they are [i])
-        self.labels = {"slice": ("start", "stop", "step"), "code": tuple(n for names, _ in rules.code_runs for n in names)}
         #: what an 's' is called in errors
         self.bytes_noun = "bytes object" if rules.fmt.version.major >= 3 else "string"
 
@@ -354,6 +367,8 @@ def _plan(fmt: PycFormat) -> _Plan:
 
 def _unknown(r: _Reader, b: int, at: int) -> BadMarshalError:
     rules = r.plan.rules
+    if b & 0x7F == 0x72 and rules.refs:
+        return bad("FLAG_REF on a reference (the model cannot keep it)", at)
     if b & FLAG_REF and not rules.refs and rules.handlers[b & 0x7F]:
         return bad(f"type code {b:#04x}: FLAG_REF is not known to {rules.fmt.version}", at)
     char = chr(b & 0x7F)
@@ -361,19 +376,10 @@ def _unknown(r: _Reader, b: int, at: int) -> BadMarshalError:
     return bad(f"unknown type code {b:#04x} ({shown})", at)
 
 
-class _Frame:
-    """A container being read: its items so far and what to make of them."""
-
-    __slots__ = ("name", "obj", "b", "slot", "labels", "runs", "run")
-
-    def __init__(self, name: str, obj: Any, b: int, slot: int, labels: Optional[Tuple[str, ...]]) -> None:
-        self.name = name  # the handler name ("" for the root)
-        self.obj = obj  # the model object made first, or None
-        self.b = b  # the type byte
-        self.slot = slot  # its reserved reference slot, or -1
-        self.labels = labels  # item names (code fields, slice parts), or None for [i]
-        self.runs: Tuple[Tuple[Tuple[str, ...], Optional[struct.Struct]], ...] = ()
-        self.run = 0  # code objects: the index of the next run of fields
+# A frame of the loop's stack: a container being read, as the loop's variables
+# (kind, model object made first, type byte, reserved slot, item names, items, the
+# iterator counting the items still to read, next run of code fields).
+Frame = Tuple[int, Any, int, int, Optional[Tuple[str, ...]], List[Any], Iterator[Any], int]
 
 
 def _run(r: _Reader, pos: int) -> Tuple[Value, int]:  # noqa: C901 - one loop, kept whole for speed
@@ -383,27 +389,30 @@ def _run(r: _Reader, pos: int) -> Tuple[Value, int]:  # noqa: C901 - one loop, k
     plan = r.plan
     rules = plan.rules
     scalar = plan.scalar
+    keep = plan.keep
     container = plan.container
     short_latin = plan.short_latin
     use_refs = rules.refs
     limit = rules.max_depth
     refs: List[Any] = []  # the reference table (None: a reserved slot)
-    stack: List[Tuple[_Frame, List[Any], int]] = []  # the enclosing frames, their items and counts
-    frame = _Frame("", None, 0, -1, None)  # the root: one item
+    stack: List[Frame] = []
+    # The current container (the root holds the one value read); ``it`` yields once per
+    # item still to read (a dict's: until its '0').
     items: List[Any] = []
-    todo = 1  # items still to read into ``items``; -1: key/value pairs up to '0'
+    it: Iterator[Any] = iter(range(1))
+    kind, made, fb, slot, labels, run = _ROOT, None, 0, -1, None, 0
+    pairs = opened = False
     obj: Any
     try:
         while True:
-            # -- the items of the current container ----------------------------------
-            while todo:
+            for _ in it:
                 if pos >= end:
                     raise TruncatedError("EOF read where object expected", offset=pos)
                 b = data[pos]
-                if todo < 0:  # a dict's pairs, ended by '0' where a key is due
+                if pairs:  # a dict's pairs, ended by '0' where a key is due
                     if len(items) & 1:
                         if b & 0x7F == 0x30:
-                            raise bad(f"{frame.name} key without a value", pos)
+                            raise bad(f"{'frozendict' if kind == _FROZENDICT else 'dict'} key without a value", pos)
                     elif b == 0x30:
                         pos += 1
                         break
@@ -417,7 +426,6 @@ def _run(r: _Reader, pos: int) -> Tuple[Value, int]:  # noqa: C901 - one loop, k
                             if found is not None:
                                 items.append(found)
                                 pos += 5
-                                todo -= 1
                                 continue
                     raise _bad_ref(r, refs, pos)
                 if b in short_latin:  # fast path: a short ASCII string
@@ -428,65 +436,80 @@ def _run(r: _Reader, pos: int) -> Tuple[Value, int]:  # noqa: C901 - one loop, k
                             refs.append(obj)
                         items.append(obj)
                         pos = k
-                        todo -= 1
                         continue
-                pos += 1
                 handler = scalar[b]
                 if handler is not None:
-                    obj, pos = handler(r, pos, b)
-                    if b > 127 and use_refs and obj.__class__ is not Singleton:
+                    obj, pos = handler(r, pos + 1, b)
+                    if keep[b]:
                         refs.append(obj)
                     items.append(obj)
-                    todo -= 1
                     continue
                 entry = container[b]
                 if entry is None:
-                    if b & 0x7F == 0x72 and use_refs:
-                        raise bad("FLAG_REF on a reference (the model cannot keep it)", pos - 1)
-                    raise _unknown(r, b, pos - 1)
+                    raise _unknown(r, b, pos)
                 # -- a container: remember where we are, read its items --------------
-                name, opener = entry
-                made, count, pos = opener(r, pos, b)
-                slot = -1
+                opener, child_kind, child_labels = entry
+                obj, count, pos = opener(r, pos + 1, b)
+                if not count and child_kind == _SEQ:  # an empty sequence: nothing to remember
+                    if b > 127:
+                        refs.append(obj)
+                    items.append(obj)
+                    continue
+                child_slot = -1
                 if b > 127:
-                    if made is not None:
-                        refs.append(made)
+                    if obj is not None:
+                        refs.append(obj)
                     else:
-                        slot = len(refs)
+                        child_slot = len(refs)
                         refs.append(None)
-                child = _Frame(name, made, b, slot, plan.labels.get(name))
-                stack.append((frame, items, todo - 1))
-                frame, items, todo = child, [], count
-                if name == "code":
-                    child.runs = rules.code_runs
-                    pos, todo = _next_code_run(r, child, items, pos)
-                if (todo or name in ("dict", "frozendict")) and len(stack) + 1 > limit:
+                stack.append((kind, made, fb, slot, labels, items, it, run))
+                kind, made, fb, slot, labels, items, run = child_kind, obj, b, child_slot, child_labels, [], 0
+                pairs = count < 0
+                if kind == _CODE:
+                    pos, count, run = _code_ints(r, items, pos, 0)
+                if count and len(stack) >= limit:
                     raise NestingTooDeepError(f"objects nested deeper than the limit of {limit}", offset=pos)
-            # -- the current container is complete -------------------------------------
-            if frame.name == "code" and frame.run < len(frame.runs):
-                pos, todo = _next_code_run(r, frame, items, pos)
+                it = _FOREVER() if pairs else iter(range(count))
+                opened = True
+                break
+            if opened:
+                opened = False
                 continue
-            if not stack:
+            # -- the current container is complete -------------------------------------
+            if kind == _SEQ:
+                made.items = items  # type: ignore[union-attr]
+                value = made
+            elif kind == _CODE and run < len(rules.code_runs):
+                pos, count, run = _code_ints(r, items, pos, run)
+                it = iter(range(count))
+                continue
+            elif kind == _ROOT:
                 return items[0], pos
-            value = _finish(frame, items, rules)
-            if frame.slot >= 0:
-                refs[frame.slot] = value
-            frame, items, todo = stack.pop()
+            else:
+                value = _finish(kind, made, fb, items, rules)
+                if slot >= 0:
+                    refs[slot] = value
+            kind, made, fb, slot, labels, items, it, run = stack.pop()
+            pairs = kind == _PAIRS or kind == _FROZENDICT
             items.append(value)
     except PycError as e:
-        e._prepend_path(_path(stack, frame, items))
+        e._prepend_path(_path(stack, kind, labels, items))
         raise
 
 
-def _next_code_run(r: _Reader, frame: _Frame, items: List[Any], pos: int) -> Tuple[int, int]:
-    """Read a code object's integer fields up to its next run of object fields; return
-    the offset and how many object fields follow (0 at the end)."""
-    runs = frame.runs
-    while frame.run < len(runs):
-        names, st = runs[frame.run]
-        frame.run += 1
+_FOREVER = itertools.count
+
+
+def _code_ints(r: _Reader, items: List[Any], pos: int, run: int) -> Tuple[int, int, int]:
+    """Read a code object's integer fields from run ``run`` up to its next run of object
+    fields; return the offset, how many object fields follow (0 at the end) and the next
+    run."""
+    runs = r.plan.rules.code_runs
+    while run < len(runs):
+        names, st = runs[run]
+        run += 1
         if st is None:
-            return pos, len(names)
+            return pos, len(names), run
         if pos + st.size > r.end:
             size = r.plan.rules.int_size
             cut = (r.end - pos) // size  # the first field not all there
@@ -495,31 +518,26 @@ def _next_code_run(r: _Reader, frame: _Frame, items: List[Any], pos: int) -> Tup
             raise r.truncated(f"code object field {names[cut]}", at, size)
         items.extend(st.unpack_from(r.data, pos))
         pos += st.size
-    return pos, 0
+    return pos, 0, run
 
 
-def _finish(frame: _Frame, items: List[Any], rules: MarshalRules) -> Value:
-    """The model object of a complete container."""
-    name = frame.name
-    obj = frame.obj
-    if name in ("dict", "frozendict"):
+def _finish(kind: int, made: Any, b: int, items: List[Any], rules: MarshalRules) -> Value:
+    """The model object of a complete container (other than a sequence)."""
+    if kind == _PAIRS or kind == _FROZENDICT:
         it = iter(items)
         pairs = list(zip(it, it))
-        if obj is not None:
-            obj.items = pairs
-            return obj  # type: ignore[no-any-return]
-        return FrozenDict(pairs, "}", frame.b > 127)
-    if obj is not None:
-        obj.items = items
-        return obj  # type: ignore[no-any-return]
-    if name == "frozenset":
-        return FrozenSetValue(items, ">", frame.b > 127)
-    if name == "slice":
-        return Slice(items[0], items[1], items[2], ":", frame.b > 127)
+        if made is not None:
+            made.items = pairs
+            return made  # type: ignore[no-any-return]
+        return FrozenDict(pairs, "}", b > 127)
+    if kind == _FROZENSET:
+        return FrozenSetValue(items, ">", b > 127)
+    if kind == _SLICE:
+        return Slice(items[0], items[1], items[2], ":", b > 127)
     code_cls = rules.code_class
     assert code_cls is not None
-    made: Value = code_cls(*items, flag_ref=frame.b > 127)  # type: ignore[call-arg]
-    return made
+    code: Value = code_cls(*items, flag_ref=b > 127)  # type: ignore[call-arg]
+    return code
 
 
 def _bad_ref(r: _Reader, refs: List[Any], pos: int) -> PycError:
@@ -529,17 +547,16 @@ def _bad_ref(r: _Reader, refs: List[Any], pos: int) -> PycError:
     return bad(f"invalid reference {i} ({len(refs)} objects flagged so far)", pos)
 
 
-def _path(stack: List[Tuple[_Frame, List[Any], int]], frame: _Frame, items: List[Any]) -> str:
+def _path(stack: List[Frame], kind: int, labels: Optional[Tuple[str, ...]], items: List[Any]) -> str:
     """Where the loop is: the path from the root value to the item being read."""
-    steps = []
-    for f, its in [(f, its) for f, its, _ in stack[1:]] + [(frame, items)] if stack else []:
-        if f.name in ("dict", "frozendict"):
-            steps.append(f"[{len(its) // 2}].{'value' if len(its) & 1 else 'key'}")
-        elif f.labels is not None:
-            steps.append(f.labels[min(len(its), len(f.labels) - 1)])
-        else:
-            steps.append(f"[{len(its)}]")
+    frames = [(f[0], f[4], f[5]) for f in stack] + [(kind, labels, items)]
     path = ""
-    for step in steps:
+    for k, names, its in frames[1:]:  # the root frame has no step
+        if k == _PAIRS or k == _FROZENDICT:
+            step = f"[{len(its) // 2}].{'value' if len(its) & 1 else 'key'}"
+        elif names is not None:
+            step = names[min(len(its), len(names) - 1)]
+        else:
+            step = f"[{len(its)}]"
         path += step if step.startswith("[") or not path else "." + step
     return path

@@ -14,8 +14,10 @@ still being written) raises :class:`~pycfile.UnwritableError` with the path.
 
 from __future__ import annotations
 
+import functools
+import operator
 import struct
-from typing import Any, Callable, Dict, List, Optional, Sequence, Set, Tuple
+from typing import Any, Callable, Dict, Iterator, List, Optional, Sequence, Set, Tuple
 
 from . import _accel
 from ._code import Code
@@ -257,28 +259,49 @@ _SCALARS = frozenset(
     ["null", "singleton", "int32", "int64", "long", "float_text", "float", "complex_text", "complex", "bytes",
      "interned_bytes", "string_ref", "utf8", "latin", "short_latin"]
 )  # fmt: skip
-# The containers whose reference slot the reader fills only after their items: a
-# reference to one of them from inside it cannot be read (FACTS.md 3.5).
-_FILLED_AFTER = frozenset(["frozenset", "frozendict", "slice", "code"])
+# How the loop goes through a container's children (the reader's kinds); the reader
+# fills a frozenset's, frozendict's, slice's or code object's reference slot only after
+# its items, so a reference to one of them from inside it cannot be read (FACTS.md 3.5).
+_ROOT, _SEQ, _PAIRS, _FROZENSET, _FROZENDICT, _SLICE, _CODE = range(7)
+_KINDS = {"tuple": _SEQ, "small_tuple": _SEQ, "list": _SEQ, "set": _SEQ, "dict": _PAIRS,
+          "frozenset": _FROZENSET, "frozendict": _FROZENDICT, "slice": _SLICE, "code": _CODE}  # fmt: skip
+_FILLED_AFTER = (_FROZENSET, _FROZENDICT, _SLICE, _CODE)
+
+# Per model class and type code: (type byte, container kind or -1 for a scalar, handler).
+Entry = Tuple[int, int, Callable[..., Any]]
 
 
 class _Plan:
     """What a write in one format needs that does not depend on the value (cached)."""
 
-    __slots__ = ("rules", "by_class", "str_byte", "bytes_byte", "labels", "int_limit")
+    __slots__ = ("rules", "by_class", "str_byte", "bytes_byte", "int_limit", "code_getters")
 
     def __init__(self, rules: MarshalRules) -> None:
         self.rules = rules
         handlers = globals()
-        #: per model class: type code -> (type byte, handler name, handler)
-        self.by_class: Dict[type, Dict[str, Tuple[int, str, Callable[..., Any]]]] = {}
+        self.by_class: Dict[type, Dict[str, Entry]] = {}
         for cls, codes in rules.writable.items():
-            self.by_class[cls] = {c: (ord(c), rules.handlers[ord(c)], handlers["write_" + rules.handlers[ord(c)]]) for c in codes}
+            entries: Dict[str, Entry] = {}
+            for c in codes:
+                name = rules.handlers[ord(c)]
+                entries[c] = (ord(c), -1 if name in _SCALARS else _KINDS[name], handlers["write_" + name])
+            self.by_class[cls] = entries
         #: the fast paths' type bytes: a short ASCII Str code -> byte, a Bytes 's'
-        self.str_byte = {c: b for c, (b, name, _) in self.by_class.get(Str, {}).items() if name == "short_latin"}
-        self.bytes_byte = {c: b for c, (b, name, _) in self.by_class.get(Bytes, {}).items() if name == "bytes"}
-        self.labels = {"slice": ("start", "stop", "step"), "code": tuple(n for names, _ in rules.code_runs for n in names)}
+        self.str_byte = {c: ord(c) for c in rules.writable.get(Str, ()) if rules.handlers[ord(c)] == "short_latin"}
+        self.bytes_byte = {c: ord(c) for c in rules.writable.get(Bytes, ()) if rules.handlers[ord(c)] == "bytes"}
         self.int_limit = 1 << (8 * rules.int_size - 1)
+        #: per run of code fields: a getter of their values as a tuple
+        self.code_getters = [_getter(names) for names, _ in rules.code_runs]
+
+
+def _getter(names: Tuple[str, ...]) -> Callable[[Any], Tuple[Any, ...]]:
+    if len(names) > 1:
+        return operator.attrgetter(*names)
+    name = names[0]
+    return lambda v: (getattr(v, name),)
+
+
+_IS_INT = functools.partial(operator.is_, int)  # _IS_INT(type(x)): x is an int, not a bool
 
 
 _PLANS: Dict[int, _Plan] = {}
@@ -291,19 +314,11 @@ def _plan(fmt: PycFormat) -> _Plan:
     return plan
 
 
-class _Frame:
-    """A container being written: its children and where the loop is in them."""
-
-    __slots__ = ("name", "v", "seq", "i", "pending", "labels", "run")
-
-    def __init__(self, name: str, v: Any, seq: Sequence[Any], pending: int, labels: Optional[Tuple[str, ...]]) -> None:
-        self.name = name  # the handler name ("" for the root)
-        self.v = v
-        self.seq = seq  # the children (a dict's: its pairs)
-        self.i = 0  # the next child (a dict's: 2 * pair + 0 for the key, 1 for the value)
-        self.pending = pending  # its reserved reference index, or -1
-        self.labels = labels  # children's names (code fields, slice parts), or None for [i]
-        self.run = 0  # code objects: the index of the next run of fields
+# A frame of the loop's stack: a container being written, as the loop's variables
+# (kind, the value, the iterator over its children and their indices, the index of the
+# child being written, its reserved reference index, the children's names, the next run
+# of code fields).
+Frame = Tuple[int, Any, Iterator[Tuple[int, Any]], int, int, Optional[Tuple[str, ...]], int]
 
 
 def _run(w: _Writer, root: Value) -> bytes:  # noqa: C901 - one loop, kept whole for speed
@@ -317,148 +332,166 @@ def _run(w: _Writer, root: Value) -> bytes:  # noqa: C901 - one loop, kept whole
     bytes_byte = plan.bytes_byte
     use_refs = rules.refs
     limit = rules.max_depth
+    code_runs = rules.code_runs
+    code_class = rules.code_class
     refs: Dict[int, int] = {}  # id(object) -> reference index (3.4+)
     refs_get = refs.get
     pending: Set[int] = set()  # indices of reserved slots whose object is being written
-    stack: List[_Frame] = []
-    frame = _Frame("", None, (root,), -1, None)
+    stack: List[Frame] = []
+    # The current container (the root holds the one value written): ``it`` yields
+    # (index, child); a dict's children are numbered 2 * pair + 0 for a key, 1 for a value.
+    it: Iterator[Tuple[int, Any]] = enumerate((root,))
+    kind, parent, i, reserved, labels, run = _ROOT, None, -1, -1, None, 0
+    opened = False
     v: Any
     try:
         while True:
-            seq = frame.seq
-            if frame.name in ("dict", "frozendict"):  # pairs: key, value, ... then '0'
-                if frame.i >= 2 * len(seq):
-                    out.append(0x30)
-                    v = _DONE
-                else:
-                    pair = seq[frame.i >> 1]
-                    if type(pair) is not tuple or len(pair) != 2:
-                        error = w.fail(f"dict item {frame.i >> 1} is not a (key, value) pair")
-                        frame = stack.pop()  # the error is the dict's own: its path
-                        raise error
-                    v = pair[frame.i & 1]
-                    frame.i += 1
-            elif frame.i < len(seq):
-                v = seq[frame.i]
-                frame.i += 1
-            elif frame.name == "code" and frame.run < len(rules.code_runs):
-                if not _code_ints(w, frame, plan, len(stack)):
-                    error = w.fail(f"object too deeply nested to marshal (limit {limit})")
-                    frame = stack.pop()  # the code object's own error: its path
-                    raise error
-                continue
-            else:
-                v = _DONE
-            if v is _DONE:  # the container is complete
-                if frame.pending >= 0:
-                    pending.discard(frame.pending)
-                if not stack:
-                    return bytes(out)
-                frame = stack.pop()
-                continue
-            # -- one child: fast paths first ---------------------------------------------
-            cls = v.__class__
-            try:
-                flagged = v.flag_ref
-            except AttributeError:  # not a marshal value: said below
-                flagged = False
-            if flagged and use_refs and cls is not Singleton:
-                idx = refs_get(id(v))
-                if idx is not None:  # met again: a reference
-                    if idx in pending:
-                        raise w.fail(f"reference to a {cls.__name__} that is still being written (its slot is reserved)")
-                    if idx < _REF_CACHED:
-                        extend(_REF_BYTES[idx])
-                    else:
-                        out.append(0x72)
-                        extend(_P32(idx))
-                    continue
-            if cls is Str:
-                b = str_byte.get(v.code)
-                if b is not None:
-                    text = v.value
-                    n = len(text)
-                    if n < 256 and text.isascii():
-                        if flagged:
-                            if not use_refs:
-                                raise w.fail(_NO_REFS.format(rules.fmt.version))
-                            refs[id(v)] = len(refs)
-                            extend(_SHORT_HEADS[b | FLAG_REF][n])
+            for i, v in it:
+                # -- one child: fast paths first -----------------------------------------
+                try:
+                    flagged = v.flag_ref
+                except AttributeError:  # not a marshal value: said below
+                    flagged = False
+                if flagged and use_refs:
+                    idx = refs_get(id(v))
+                    if idx is not None:  # met again: a reference, the one place they are made
+                        if idx in pending:
+                            raise w.fail(f"reference to a {type(v).__name__} that is still being written (its slot is reserved)")
+                        if idx < _REF_CACHED:
+                            extend(_REF_BYTES[idx])
                         else:
-                            extend(_SHORT_HEADS[b][n])
-                        extend(text.encode("ascii"))
+                            out.append(0x72)
+                            extend(_P32(idx))
                         continue
-            elif cls is Bytes:
-                b = bytes_byte.get(v.code)
-                if b is not None and not (flagged and not use_refs):
-                    raw = v.value
-                    if flagged:
+                cls = v.__class__
+                if cls is Str:
+                    b = str_byte.get(v.code)
+                    if b is not None and (use_refs or not flagged):
+                        text = v.value
+                        if len(text) < 256 and text.isascii():
+                            if flagged:
+                                refs[id(v)] = len(refs)
+                                extend(_SHORT_HEADS[b | FLAG_REF][len(text)])
+                            else:
+                                extend(_SHORT_HEADS[b][len(text)])
+                            extend(text.encode("ascii"))
+                            continue
+                elif cls is Bytes:
+                    b = bytes_byte.get(v.code)
+                    if b is not None and (use_refs or not flagged):
+                        raw = v.value
+                        if flagged:
+                            refs[id(v)] = len(refs)
+                            out.append(0xF3)
+                        else:
+                            out.append(0x73)
+                        extend(_P32(len(raw)))
+                        extend(raw)
+                        continue
+                # -- any child: its handler --------------------------------------------
+                codes = by_class.get(cls)
+                if codes is None:
+                    raise _not_writable(w, v)
+                code = v.type_code if cls is code_class else v.code
+                entry = codes.get(code)
+                if entry is None:
+                    raise w.fail(f"type code {code!r} cannot hold a {cls.__name__} in {rules.fmt.version}")
+                b, child_kind, handler = entry
+                if flagged:
+                    if not use_refs:
+                        raise w.fail(_NO_REFS.format(rules.fmt.version))
+                    b |= FLAG_REF
+                    if cls is not Singleton:
                         refs[id(v)] = len(refs)
-                        out.append(0xF3)
-                    else:
-                        out.append(0x73)
-                    extend(_P32(len(raw)))
-                    extend(raw)
+                if child_kind < 0:
+                    handler(w, v, b)
                     continue
-            # -- any child: its handler ------------------------------------------------
-            codes = by_class.get(cls)
-            if codes is None:
-                if not isinstance(v, Code):
-                    raise w.fail(f"{cls.__name__} is not a marshal value")
-                want = rules.code_class.__name__ if rules.code_class else "no known layout"
-                fmt = rules.fmt
-                raise w.fail(f"{cls.__name__} cannot be written in {fmt.version} ({fmt.label}): its layout is {want}")
-            code = v.type_code if cls is rules.code_class else v.code
-            entry = codes.get(code)
-            if entry is None:
-                raise w.fail(f"type code {code!r} cannot hold a {cls.__name__} in {rules.fmt.version}")
-            b, name, handler = entry
-            if flagged:
-                if not use_refs:
-                    raise w.fail(_NO_REFS.format(rules.fmt.version))
-                b |= FLAG_REF
-                if cls is not Singleton:
-                    refs[id(v)] = len(refs)
-            if name in _SCALARS:
-                handler(w, v, b)
+                # -- a container: write its header, then its children ------------------
+                children = handler(w, v, b)
+                paired = child_kind == _PAIRS or child_kind == _FROZENDICT
+                if (children or paired) and len(stack) + 1 >= limit:
+                    raise w.fail(f"object too deeply nested to marshal (limit {limit})")
+                stack.append((kind, parent, it, i, reserved, labels, run))
+                reserved = refs[id(v)] if flagged and child_kind in _FILLED_AFTER else -1
+                if reserved >= 0:
+                    pending.add(reserved)
+                kind, parent, i, run = child_kind, v, -1, 0
+                it = _pairs(w, children) if paired else enumerate(children)
+                labels = _SLICE_FIELDS if kind == _SLICE else None
+                opened = True
+                break
+            if opened:
+                opened = False
                 continue
-            # -- a container: write its header, then its children ----------------------
-            idx = refs[id(v)] if flagged and name in _FILLED_AFTER else -1
-            depth = len(stack) + 1
-            children = handler(w, v, b)
-            if (children or name in ("dict", "frozendict")) and depth >= limit:
-                raise w.fail(f"object too deeply nested to marshal (limit {limit})")
-            if idx >= 0:
-                pending.add(idx)
-            stack.append(frame)
-            frame = _Frame(name, v, children, idx, plan.labels.get(name))
+            # -- the current container is complete -------------------------------------
+            if kind == _CODE and run < len(code_runs):
+                i = -1
+                more = _code_ints(w, parent, run, len(stack))
+                if more is None:
+                    error = w.fail(f"object too deeply nested to marshal (limit {limit})")
+                    kind, parent, it, i, reserved, labels, run = stack.pop()  # the code object's own
+                    raise error
+                children, labels, run = more
+                it = enumerate(children)
+                continue
+            if kind == _PAIRS or kind == _FROZENDICT:
+                out.append(0x30)
+            if reserved >= 0:
+                pending.discard(reserved)
+            if not stack:
+                return bytes(out)
+            kind, parent, it, i, reserved, labels, run = stack.pop()
+    except _NotAPair as e:
+        kind, parent, it, i, reserved, labels, run = stack.pop()  # the dict's own error
+        error = w.fail(f"dict item {e.args[0]} is not a (key, value) pair")
+        error._prepend_path(_path(stack, kind, i, labels))
+        raise error from None
     except PycError as e:
-        e._prepend_path(_path(stack, frame))
+        e._prepend_path(_path(stack, kind, i, labels))
         raise
 
 
-_DONE = object()
+class _NotAPair(Exception):
+    """Internal: a dict's item is not a (key, value) pair."""
+
+
+def _pairs(w: _Writer, items: Sequence[Any]) -> Iterator[Tuple[int, Any]]:
+    """A dict's keys and values, numbered 2 * pair + 0 or 1."""
+    for n, pair in enumerate(items):
+        if type(pair) is not tuple or len(pair) != 2:
+            raise _NotAPair(n)
+        yield 2 * n, pair[0]
+        yield 2 * n + 1, pair[1]
+
+
+_SLICE_FIELDS: Tuple[str, ...] = ("start", "stop", "step")
 _NO_REFS = "FLAG_REF needs marshal version 3 (Python 3.4+), not {}"
 
 
-def _code_ints(w: _Writer, frame: _Frame, plan: _Plan, depth: int) -> bool:
-    """Write a code object (at ``depth``)'s integer fields up to its next run of object
-    fields, and make that run the frame's children; False if those children would be
-    nested too deep."""
+def _not_writable(w: _Writer, v: Any) -> UnwritableError:
+    if not isinstance(v, Code):
+        return w.fail(f"{type(v).__name__} is not a marshal value")
+    rules = w.plan.rules
+    want = rules.code_class.__name__ if rules.code_class else "no known layout"
+    return w.fail(f"{type(v).__name__} cannot be written in {rules.fmt.version} ({rules.fmt.label}): its layout is {want}")
+
+
+def _code_ints(w: _Writer, v: Any, run: int, depth: int) -> Optional[Tuple[Sequence[Any], Tuple[str, ...], int]]:
+    """Write code object ``v``'s integer fields from run ``run`` up to its next run of
+    object fields; return those fields, their names and the next run (an empty run at
+    the end), or None if they would be nested deeper than the limit (``v`` is at
+    ``depth``)."""
+    plan = w.plan
     runs = plan.rules.code_runs
-    v = frame.v
-    while frame.run < len(runs):
-        names, st = runs[frame.run]
-        frame.run += 1
+    while run < len(runs):
+        names, st = runs[run]
+        values = plan.code_getters[run](v)
+        run += 1
         if st is None:
             if depth >= plan.rules.max_depth:
-                return False
-            frame.seq = [getattr(v, name) for name in names]
-            frame.i = 0
-            frame.labels = names
-            return True
-        values = [getattr(v, name) for name in names]
-        if all(type(x) is int for x in values):
+                return None
+            return values, names, run
+        if all(map(_IS_INT, map(type, values))):
             try:
                 w.out += st.pack(*values)
                 continue
@@ -468,27 +501,23 @@ def _code_ints(w: _Writer, frame: _Frame, plan: _Plan, depth: int) -> bool:
         for name, val in zip(names, values):
             if type(val) is not int or not -limit <= val < limit:
                 error = w.fail(f"{name} must be an int that fits {8 * plan.rules.int_size} bits, not {val!r}")
-                frame.labels = names
-                frame.i = names.index(name) + 1
+                error._prepend_path(name)
                 raise error
-    frame.seq = ()
-    frame.i = 0
-    return True
+    return (), (), run
 
 
-def _path(stack: List[_Frame], frame: _Frame) -> str:
+def _path(stack: List[Frame], kind: int, i: int, labels: Optional[Tuple[str, ...]]) -> str:
     """Where the loop is: the path from the root value to the child being written."""
-    steps = []
-    for f in (stack[1:] + [frame]) if stack else []:
-        i = f.i - 1  # the child being written
-        if f.name in ("dict", "frozendict"):
-            steps.append(f"[{max(i, 0) >> 1}].{'value' if i & 1 else 'key'}")
-        elif f.labels is not None:
-            steps.append(f.labels[max(i, 0)])
-        else:
-            steps.append(f"[{max(i, 0)}]")
+    frames = [(f[0], f[3], f[5]) for f in stack] + [(kind, i, labels)]
     path = ""
-    for step in steps:
+    for k, child, names in frames[1:]:  # the root frame has no step
+        if child < 0:  # none yet
+            continue
+        if k == _PAIRS or k == _FROZENDICT:
+            step = f"[{child >> 1}].{'value' if child & 1 else 'key'}"
+        elif names is not None:
+            step = names[child]
+        else:
+            step = f"[{child}]"
         path += step if step.startswith("[") or not path else "." + step
     return path
-
