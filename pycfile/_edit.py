@@ -15,7 +15,7 @@ from typing import Any, Dict, List, Mapping, Optional, Tuple
 import attrs
 
 from ._code import Code
-from ._plain import from_python
+from ._plain import constant_from_python, from_python, new_constant_builder
 from ._pyc import PycFile
 from ._reader import has_refs
 from ._refs import copy_value, deep, unique_values
@@ -154,30 +154,21 @@ def _replace(pyc: PycFile, mapping: Mapping[Any, Any]) -> Tuple[PycFile, int]:
         counts[id(old)] = counts.get(id(old), 0) + 1
     made: Dict[int, Value] = {}
     refs = has_refs(fmt)
+    # New constants are made by the canonical writer's rules (pycfile._canonical), as
+    # constants: one builder, so the interned strings they share are one object.
+    builder = new_constant_builder(fmt)
     for items, i, old in sites:
         new = made.get(id(old))
         if new is None:
             key = keys.model(old)
             assert key is not None
-            new = from_python(copy_value(wanted[key]) if _is_model(wanted[key]) else wanted[key], fmt)
-            if refs and fmt.version.implementation == "pypy":
-                _flag_like_pypy(new)
+            wanted_value = wanted[key]
+            new = copy_value(wanted_value) if _is_model(wanted_value) else constant_from_python(wanted_value, fmt, builder)
             if refs and counts[id(old)] > 1 and not isinstance(new, Singleton):
                 new.flag_ref = True  # shared, so CPython's refcount is above one
             made[id(old)] = new
         items[i] = new
     return result, len(sites)
-
-
-# PyPy 3's writer flags every str, bytes, long, list, dict and frozenset it writes, and
-# never ints, floats, tuples or code objects (observed on 7.3.11; shared/FACTS.md 3.5).
-_PYPY_FLAGGED = (Str, Bytes, Long, ListValue, DictValue, FrozenSetValue)
-
-
-def _flag_like_pypy(value: Value) -> None:
-    for each in unique_values(value):
-        if isinstance(each, _PYPY_FLAGGED):
-            each.flag_ref = True
 
 
 def _is_model(obj: Any) -> bool:
