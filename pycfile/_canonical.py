@@ -100,10 +100,19 @@ class CanonicalRules:
     constants_interned: bool = True
     #: 2.x: a one-character 8-bit string constant is the interned cached character.
     constant_one_char_interned: bool = False
+    #: 3.x: a one-byte bytes constant is the cached byte (the compiler's bytes come from
+    #: the cache; marshal.loads used it only from 3.14).
+    constant_one_byte: bool = True
+    #: Equal constants of a code object are one object, nested ones too (the compiler's
+    #: constant table: 3.6's peephole folds tuples out of it, 3.8+ merge_consts_recursive;
+    #: 3.7 folds tuples in the AST out of separate objects).
+    constants_merged: bool = True
 
 
 _NONE = CanonicalRules(
     refs=False,
+    constants_merged=False,
+    constant_one_byte=False,
     ordered_dicts=False,
     small_ints=None,
     empty_str=False,
@@ -121,14 +130,15 @@ _NONE = CanonicalRules(
 _PY2 = attrs.evolve(_NONE, py3=False, int64=True, interned_code=False, ascii_codes=False, constant_one_char_interned=True)
 _PY2_STRING_TABLE = attrs.evolve(_PY2, string_refs=True, empty_bytes="interned")
 
-# 3.4+: FLAG_REF by reference count; the defaults of CanonicalRules are 3.7's.  3.4 and
-# 3.5 have no interpreter here: their row is 3.7's with hash-ordered dicts and no root flag
-# (3.5's ceval.c moves the stack's references into a METH_VARARGS call's argument tuple,
-# load_args, where 3.6 copies them).
-_PY37 = CanonicalRules()
-_PY34 = attrs.evolve(_PY37, ordered_dicts=False)
-_PY36 = attrs.evolve(_PY37, root_flagged=True)
-_PY39 = attrs.evolve(_PY37, set_items_flagged=False)  # _PySet_NextEntry: borrowed items
+# 3.4+: FLAG_REF by reference count; the defaults of CanonicalRules are 3.8's.  3.4 and
+# 3.5 have no interpreter here: their row is 3.6's with hash-ordered dicts and without the
+# root flag (3.5's ceval.c moves the stack's references into a METH_VARARGS call's
+# argument tuple, load_args, where 3.6 adds references).
+_PY38 = CanonicalRules()
+_PY37 = attrs.evolve(_PY38, constants_merged=False)
+_PY36 = attrs.evolve(_PY38, root_flagged=True)
+_PY34 = attrs.evolve(_PY36, root_flagged=False, ordered_dicts=False)
+_PY39 = attrs.evolve(_PY38, set_items_flagged=False)  # _PySet_NextEntry: borrowed items
 _PY310 = attrs.evolve(_PY39, empty_frozenset=False)  # the empty frozenset singleton went
 _PY311 = attrs.evolve(_PY310, set_items_flagged=True, sorted_sets=True, interned_always_flagged=True)
 _PY313 = attrs.evolve(_PY311, one_char_str="interned", set_key_item_flagged=True)
@@ -158,7 +168,8 @@ _ROWS: List[Tuple[str, Tuple[int, int], Tuple[int, int], CanonicalRules]] = [
     ("cpython", (3, 3), (3, 3), attrs.evolve(_NONE, ascii_codes=False, interned_code=False)),
     ("cpython", (3, 4), (3, 5), _PY34),
     ("cpython", (3, 6), (3, 6), _PY36),
-    ("cpython", (3, 7), (3, 8), _PY37),
+    ("cpython", (3, 7), (3, 7), _PY37),
+    ("cpython", (3, 8), (3, 8), _PY38),
     ("cpython", (3, 9), (3, 9), _PY39),
     ("cpython", (3, 10), (3, 10), _PY310),
     ("cpython", (3, 11), (3, 12), _PY311),

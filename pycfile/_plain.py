@@ -347,6 +347,10 @@ class _Canonical:
         self.constant = constant
         #: The one model of each value the interpreter keeps one object for.
         self.shared: Dict[Any, Value] = {}
+        #: Constants: the first model of each constant value (the compiler merges them).
+        self.merging = constant and self.rules.constants_merged
+        self.merged: Dict[Any, Value] = {}
+        self.merged_ids: Set[int] = set()
 
     # -- the walk --------------------------------------------------------------------------
 
@@ -434,7 +438,7 @@ class _Canonical:
         """The models, children before their container, on an explicit stack; a
         container met again is its first model (a reference, or a cycle closing)."""
         if type(root) not in _CONTAINER_TYPES or self.cached_empty(root):
-            return self.leaf(root)
+            return self.merge(self.leaf(root))
         models: Dict[int, Value] = {}
         first = self.shell(root, counts, models)
         # frames: [object, model, children, next child, built items]
@@ -445,13 +449,16 @@ class _Canonical:
             if i == len(kids):
                 frames.pop()
                 self.finish(node, model, built)
+                model = models[id(node)] = self.merge(model)
                 if frames:
                     frames[-1][4].append(model)
+                else:
+                    first = model
                 continue
             at[0] = i + 1
             kid = kids[i]
             if type(kid) not in _CONTAINER_TYPES or self.cached_empty(kid):
-                built.append(self.leaf(kid))
+                built.append(self.merge(self.leaf(kid)))
             elif id(kid) in models:
                 built.append(models[id(kid)])
             else:
@@ -514,6 +521,45 @@ class _Canonical:
                 if not isinstance(item, Singleton):
                     item.flag_ref = True
         return items
+
+    def merge(self, model: Value) -> Value:
+        """A constant equal to one made before is that one (flagged: met twice)."""
+        if not self.merging:
+            return model
+        key = self.constant_key(model)
+        if key is None:
+            return model
+        first = self.merged.setdefault(key, model)
+        self.merged_ids.add(id(first))
+        if first is not model and self.rules.refs:
+            _flag(first)
+        return first
+
+    def constant_key(self, model: Value) -> Optional[Tuple[Any, ...]]:
+        """What the compiler merges constants by: type and value (floats by their bits,
+        NaN never); tuples and frozensets by their items, merged already."""
+        if isinstance(model, (Int, Long)):
+            return ("int", model.value)
+        if isinstance(model, (Str, Bytes)):
+            return (type(model).__name__, model.value)
+        if isinstance(model, (Float, Complex)):
+            number = model.value
+            if number != number:
+                return None
+            return ("float", model.raw) if isinstance(model, Float) else ("complex", model.real, model.imag)
+        if isinstance(model, (TupleValue, FrozenSetValue)):
+            items: List[Any] = []
+            for item in model.items:
+                if isinstance(item, Singleton):
+                    items.append(item.code)
+                elif id(item) in self.merged_ids:
+                    items.append(id(item))
+                else:
+                    return None
+            if isinstance(model, TupleValue):
+                return ("tuple", tuple(items))
+            return ("frozenset", frozenset(items))
+        return None
 
     # -- scalars ---------------------------------------------------------------------------
 
@@ -606,7 +652,8 @@ class _Canonical:
             if interned and rules.string_refs:
                 return self.one(("bytes-t", data), lambda: Bytes(data, "t"), False)
             return Bytes(data, "s")
-        if rules.refs and ((not data and rules.empty_bytes == "cached") or (len(data) == 1 and rules.one_byte)):
+        one_byte = len(data) == 1 and (rules.one_byte or (self.constant and rules.constant_one_byte))
+        if rules.refs and ((not data and rules.empty_bytes == "cached") or one_byte):
             return self.one(("bytes", data), lambda: Bytes(data, "s"), True)
         return self.fresh(Bytes(data, "s"))
 

@@ -278,3 +278,73 @@ def test_canonical_writer_on_cycles_and_depth(key: str, name: str, size: int, or
             assert "too deeply nested" in str(error) and "too deeply nested" in want
         return
     assert got == want
+
+
+# ---- replace_constants writes a new constant as the compiler does ----------------------------
+
+# Identifier-like strings here are unlikely to be held by anything else in the interpreter:
+# 3.4-3.10 flag an interned string when anything in the process holds it (docs/canonical.md).
+CONSTANTS: List[Any] = [
+    "zq_name_1", "two words", "", "_", "\u00e9t\u00e9", b"", b"~", b"zq bytes", 300, 2**40, -(2**70), 1.5, -0.0, 2j,
+    (1, 2), ("zq_ab", "zq_ab", "c d"), (3000, 3000, (3000,)), (), ((), ("zq_cd",)), ("\u00e9", b"bytes", 2.5, None, True),
+    ((1.5, 1.5), (1.5,)), (("a b", ("a b",)),),
+]
+# 3.6's peephole folds a constant tuple out of items it leaves in co_consts, which holds
+# them a second time (so they are flagged): that is the compiler, not the constant.
+REPLACING = [key for key in CPYTHONS if key != "cpython-3.6"]
+
+
+def _source(value: Any, py2: bool) -> str:
+    """A literal for ``value`` in the interpreter's syntax (2.x: unicode is u'')."""
+    if isinstance(value, tuple):
+        inner = ", ".join(_source(v, py2) for v in value)
+        return f"({inner},)" if len(value) == 1 else f"({inner})"
+    if py2 and isinstance(value, bytes):
+        return repr(value)[1:]
+    if py2 and isinstance(value, str):
+        return "u" + repr(value)
+    return repr(value)
+
+
+def _the_constant(pyc: pycfile.PycFile, value: Any) -> Any:
+    tree = _no_longs(plain_tree(value))
+    consts = pyc.code.co_consts.items  # type: ignore[attr-defined]
+    found = [c for c in consts if not isinstance(c, pycfile.Code) and _no_longs(describe_model(c, pyc.version)) == tree]
+    return found[-1] if found else None
+
+
+def _no_longs(tree: Any) -> Any:
+    """The tree with 2.x longs as ints (a literal is a long in 2.x when it needs to be)."""
+    if isinstance(tree, dict):
+        return {k: ("int" if k == "t" and v == "long" else _no_longs(v)) for k, v in tree.items()}
+    if isinstance(tree, list):
+        return [_no_longs(x) for x in tree]
+    return tree
+
+
+@pytest.mark.parametrize("key", REPLACING)
+def test_replace_constants_writes_what_the_compiler_writes(key: str, oracle_for: OracleFor) -> None:
+    """Replacing a placeholder by a value gives that constant the bytes the interpreter's
+    compiler gives ``X = <value>``: codes, interning, flags and sharing inside it."""
+    interpreter = require(key)
+    oracle = oracle_for(interpreter)
+    py2 = interpreter.major < 3
+    placeholder: Any = b"PLACEHOLDER" if py2 else "PLACEHOLDER"
+    coding = "# -*- coding: utf-8 -*-\n"
+    base = pycfile.loads(oracle.compile_source(f"{coding}X = {_source(placeholder, py2)}\n".encode()))
+    fmt = base.format
+    failures = []
+    compared = 0
+    for value in CONSTANTS:
+        real = pycfile.loads(oracle.compile_source(f"{coding}X = {_source(value, py2)}\n".encode("utf-8")))
+        want = _the_constant(real, value)
+        if want is None:
+            continue  # not a constant there: 3.14+ loads small ints with LOAD_SMALL_INT, 2.7 folds flat tuples only
+        got = _the_constant(pycfile.replace_constants(base, {placeholder: value}), value)
+        compared += 1
+        expected = pycfile.marshal.dumps(pycfile.TupleValue([want]), version=fmt)
+        written = pycfile.marshal.dumps(pycfile.TupleValue([got]), version=fmt)
+        if expected != written:
+            failures.append(f"{value!r}: the compiler writes {expected.hex()}, replace_constants {written.hex()}")
+    assert compared >= len(CONSTANTS) * 2 // 3
+    assert not failures, "\n".join(failures)
