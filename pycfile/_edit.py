@@ -18,15 +18,13 @@ from ._code import Code
 from ._plain import constant_from_python, from_python, new_constant_builder
 from ._pyc import PycFile
 from ._reader import has_refs
-from ._refs import copy_value, deep, unique_values
+from ._refs import copy_value, deep
 from ._values import (
     Bytes,
     Complex,
-    DictValue,
     Float,
     FrozenSetValue,
     Int,
-    ListValue,
     Long,
     Singleton,
     Str,
@@ -186,9 +184,11 @@ def replace_constants(pyc: PycFile, mapping: Mapping[Any, Any]) -> PycFile:
     Ellipsis, and tuples or frozensets of those.  In 2.x pycs, ``bytes`` keys match the
     8-bit ``str`` constants and ``str`` keys the ``unicode`` ones.
 
-    The new value is written the way that version's CPython writes such a constant
-    (:func:`pycfile.from_python`); a replaced value that was shared is shared (and from
-    3.4 flagged for reference) like the one it replaces.  Values may also be model values.
+    The new value is written the way that version's compiler writes such a constant:
+    :func:`pycfile.from_python`'s rules plus the compiler's (identifier-like strings
+    interned, equal constants one object; docs/canonical.md); a replaced value that was
+    shared is shared (and from 3.4 flagged for reference) like the one it replaces.
+    Values may also be model values, written as they are.
     Everything else is written back byte for byte.  ``pyc`` is not changed.
     """
     return deep(_replace, pyc, mapping)[0]

@@ -11,7 +11,6 @@ marshal read and write back exactly, ``pycfile.source_hash`` agrees with
 
 from __future__ import annotations
 
-import math
 import struct
 from pathlib import Path
 from typing import Any, Dict, Iterator, List
