@@ -47,6 +47,9 @@ class CanonicalRules:
     int64: bool = False
     #: 3.x: ``str`` is text and ``bytes`` is ``s``; 2.x: ``bytes`` is the 8-bit str.
     py3: bool = True
+    #: The UTF-8 encoder writes a high and a low surrogate in a row as the one character
+    #: they pair into (2.x; 3.x writes each with surrogatepass).
+    surrogate_pairs_joined: bool = False
     #: ``z Z a A`` for ASCII strings and ``)`` for small tuples (marshal 4+).
     ascii_codes: bool = True
     #: 3.x ``t`` for an interned non-ASCII string (marshal 3+).
@@ -127,7 +130,9 @@ _NONE = CanonicalRules(
 # empty string and the one-character strings of 2.x come from interned caches
 # (stringobject.c), but marshal.loads makes a one-character 's' string without the cache
 # (PyString_FromStringAndSize(NULL, 1)), so only b'' comes back interned.
-_PY2 = attrs.evolve(_NONE, py3=False, int64=True, interned_code=False, ascii_codes=False, constant_one_char_interned=True)
+_PY2 = attrs.evolve(
+    _NONE, py3=False, int64=True, interned_code=False, ascii_codes=False, constant_one_char_interned=True, surrogate_pairs_joined=True
+)
 _PY2_STRING_TABLE = attrs.evolve(_PY2, string_refs=True, empty_bytes="interned")
 
 # 3.4+: FLAG_REF by reference count; the defaults of CanonicalRules are 3.8's.  3.4 and

@@ -659,6 +659,8 @@ class _Canonical:
 
     def str_model(self, text: str) -> Value:
         rules = self.rules
+        if rules.surrogate_pairs_joined:
+            text = text.encode("utf-16-le", "surrogatepass").decode("utf-16-le", "surrogatepass")
         if not rules.py3 or not rules.interned_code:  # 2.x unicode, 3.0-3.3: no interning
             return Str(text, "u")
         one_char = len(text) == 1 and ord(text) < 256

@@ -213,6 +213,7 @@ def _known_values(fmt: pycfile.PycFormat) -> List[Any]:
         ("", ""), (b"", b""), ((), ()), (frozenset(), frozenset()), (0, 0), (256, 256), (257, 257), (1024, 1024),
         (b"a", b"a"), (b"\xff", b"\xff"), (b"ab", b"ab"), ("ab", "ab"), ("abc_def", "abc_def"), ("\u0100", "\u0100"),
         (1.5, 1.5), ([], []), ((1,), (1,)), [1, [2, ()]], {"kk": (1, 2)}, {300: "x1", "y1": 400},
+        "\ud83d\ude00", "a\ud800", "\udc00\ud800", "\U0001f600",
     ]
     if "<" in pycfile._reader.readable_codes(fmt):
         values += [frozenset([1, 2]), {300, 2}, frozenset(["ab", "cd"]), {(300,), (2,)}, {(1, "ab"), 300, b"x", 2}]
