@@ -38,6 +38,7 @@ from ._errors import (
     BadMarshalError as BadMarshalError,
     BadPycError as BadPycError,
     NestingTooDeepError as NestingTooDeepError,
+    NoPythonValueError as NoPythonValueError,
     PycError as PycError,
     TruncatedError as TruncatedError,
     UnknownMagicError as UnknownMagicError,
@@ -84,6 +85,7 @@ from ._header import read_header as read_header
 from ._header import scan_headers as scan_headers
 from ._plain import from_python as from_python
 from ._plain import to_python as to_python
+from ._plain import Unhashable as Unhashable
 from ._pyc import PycFile as PycFile
 from ._pyc import dump as dump
 from ._pyc import dumps as dumps
@@ -168,6 +170,7 @@ __all__ = [
     "Long",
     "NestingTooDeepError",
     "NoOpcodeTableError",
+    "NoPythonValueError",
     "OpcodeTable",
     "PycError",
     "PycFile",
@@ -181,6 +184,7 @@ __all__ = [
     "Str",
     "TruncatedError",
     "TupleValue",
+    "Unhashable",
     "UnknownMagicError",
     "UnwritableError",
     "Value",

@@ -15,18 +15,16 @@ from typing import Any, Dict, List, Mapping, Optional, Tuple
 import attrs
 
 from ._code import Code
-from ._plain import from_python
+from ._plain import constant_from_python, from_python, new_constant_builder
 from ._pyc import PycFile
 from ._formats import has_refs
-from ._refs import copy_value, deep, unique_values
+from ._refs import copy_value, deep
 from ._values import (
     Bytes,
     Complex,
-    DictValue,
     Float,
     FrozenSetValue,
     Int,
-    ListValue,
     Long,
     Singleton,
     Str,
@@ -154,30 +152,21 @@ def _replace(pyc: PycFile, mapping: Mapping[Any, Any]) -> Tuple[PycFile, int]:
         counts[id(old)] = counts.get(id(old), 0) + 1
     made: Dict[int, Value] = {}
     refs = has_refs(fmt)
+    # New constants are made by the canonical writer's rules (pycfile._canonical), as
+    # constants: one builder, so the interned strings they share are one object.
+    builder = new_constant_builder(fmt)
     for items, i, old in sites:
         new = made.get(id(old))
         if new is None:
             key = keys.model(old)
             assert key is not None
-            new = from_python(copy_value(wanted[key]) if _is_model(wanted[key]) else wanted[key], fmt)
-            if refs and fmt.version.implementation == "pypy":
-                _flag_like_pypy(new)
+            wanted_value = wanted[key]
+            new = copy_value(wanted_value) if _is_model(wanted_value) else constant_from_python(wanted_value, fmt, builder)
             if refs and counts[id(old)] > 1 and not isinstance(new, Singleton):
                 new.flag_ref = True  # shared, so CPython's refcount is above one
             made[id(old)] = new
         items[i] = new
     return result, len(sites)
-
-
-# PyPy 3's writer flags every str, bytes, long, list, dict and frozenset it writes, and
-# never ints, floats, tuples or code objects (observed on 7.3.11; shared/FACTS.md 3.5).
-_PYPY_FLAGGED = (Str, Bytes, Long, ListValue, DictValue, FrozenSetValue)
-
-
-def _flag_like_pypy(value: Value) -> None:
-    for each in unique_values(value):
-        if isinstance(each, _PYPY_FLAGGED):
-            each.flag_ref = True
 
 
 def _is_model(obj: Any) -> bool:
@@ -195,9 +184,11 @@ def replace_constants(pyc: PycFile, mapping: Mapping[Any, Any]) -> PycFile:
     Ellipsis, and tuples or frozensets of those.  In 2.x pycs, ``bytes`` keys match the
     8-bit ``str`` constants and ``str`` keys the ``unicode`` ones.
 
-    The new value is written the way that version's CPython writes such a constant
-    (:func:`pycfile.from_python`); a replaced value that was shared is shared (and from
-    3.4 flagged for reference) like the one it replaces.  Values may also be model values.
+    The new value is written the way that version's compiler writes such a constant:
+    :func:`pycfile.from_python`'s rules plus the compiler's (identifier-like strings
+    interned, equal constants one object; docs/canonical.md); a replaced value that was
+    shared is shared (and from 3.4 flagged for reference) like the one it replaces.
+    Values may also be model values, written as they are.
     Everything else is written back byte for byte.  ``pyc`` is not changed.
     """
     return deep(_replace, pyc, mapping)[0]

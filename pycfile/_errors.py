@@ -21,6 +21,7 @@ __all__ = [
     "BadMarshalError",
     "BadPycError",
     "NestingTooDeepError",
+    "NoPythonValueError",
     "PycError",
     "TruncatedError",
     "UnknownMagicError",
@@ -121,3 +122,10 @@ class NestingTooDeepError(BadMarshalError):
 
 class UnwritableError(PycError, ValueError):
     """A model cannot be written in its version's format."""
+
+
+class NoPythonValueError(PycError, ValueError):
+    """A model value that no Python value can stand for (:func:`pycfile.to_python`): a
+    tuple, frozenset, slice or frozendict that contains itself through immutable
+    containers only (valid marshal data: CPython's reader builds such a tuple, Python code
+    cannot), a text float that is not a number, or a model holding a non-value."""

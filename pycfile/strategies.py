@@ -85,6 +85,7 @@ __all__ = [
     "longs",
     "marshal_values",
     "pyc_files",
+    "python_values",
     "released_formats",
     "sets",
     "singletons",
@@ -944,3 +945,123 @@ def pyc_files(
     """A whole :class:`~pycfile.PycFile`: a header of the version's era, a module code
     object (see :func:`code_objects`) and, in the anything flavour, trailing bytes."""
     return _pyc_values(_formats(version, code=True), canonical, max_depth, max_leaves, max_size)
+
+
+# ---- plain Python values ---------------------------------------------------------------------
+
+_HOST_FROZENDICT: Optional[type] = getattr(__import__("builtins"), "frozendict", None)
+_EDGE_INTS = [-(2**63) - 1, -(2**63), -(2**31) - 1, -(2**31), -6, -5, 0, 1, 256, 257, 1024, 1025, 2**31 - 1, 2**31, 2**63 - 1, 2**63]
+
+
+@st.composite
+def _plain_values(draw: Draw, formats: st.SearchStrategy[PycFormat], max_depth: int, max_leaves: int, max_size: int) -> Any:
+    from ._canonical import canonical_rules
+
+    fmt: PycFormat = draw(formats)
+    rules = canonical_rules(fmt)
+    codes = "".join(sorted(marshal_rules(fmt).type_codes))
+    leaves = [0]
+    text_alphabet = st.characters(blacklist_categories=())
+
+    def text() -> str:
+        value: str = draw(st.text(text_alphabet, max_size=max_size))
+        if len(value) == 1 and ord(value) < 256 and rules.one_char_str == "cached":
+            value += "\u0100"  # whether the interpreter interned that character is its history
+        return value
+
+    def number() -> Any:
+        kind = draw(st.sampled_from(["small", "edge", "int", "big", "float"] + (["complex"] if "x" in codes or "y" in codes else [])))
+        if kind == "small":
+            return draw(st.integers(-8, 1030))
+        if kind == "edge":
+            return draw(st.sampled_from(_EDGE_INTS))
+        if kind == "int":
+            return draw(st.integers(-(2**64), 2**64))
+        if kind == "big":
+            return draw(st.integers(-(2 ** (15 * max_size)), 2 ** (15 * max_size)))
+        if kind == "float":
+            return draw(st.floats())
+        return complex(draw(st.floats()), draw(st.floats()))
+
+    def key() -> Any:
+        """A set item or dict key: hashable, and equal in the interpreter exactly when
+        equal here (2.x compares 8-bit and unicode strings, so 2.x keys are text and ints)."""
+        leaves[0] += 1
+        kind = draw(st.sampled_from(["str", "int", "bytes"] if rules.py3 else ["str", "int"]))
+        if kind == "str":
+            return text()
+        if kind == "bytes":
+            return draw(st.binary(max_size=max_size))
+        return draw(st.integers(-(2**40), 2**40))
+
+    def hashable(depth: int) -> Any:
+        if depth >= max_depth or leaves[0] >= max_leaves or draw(st.integers(0, 3)) > 0:
+            return key()
+        items = [hashable(depth + 1) for _ in range(count())]
+        if "<" in codes and draw(st.booleans()):
+            return frozenset(items[: None if rules.sorted_sets else 1])
+        return tuple(items)
+
+    def count() -> int:
+        n: int = draw(st.integers(0, max(0, min(5, max_leaves - leaves[0]))))
+        return n
+
+    def leaf() -> Any:
+        leaves[0] += 1
+        kind = draw(st.sampled_from(["singleton", "number", "str", "bytes"]))
+        if kind == "singleton":
+            return draw(st.sampled_from([None, True, False, Ellipsis] + ([StopIteration] if "S" in codes else [])))
+        if kind == "number":
+            return number()
+        if kind == "str":
+            return text() if "u" in codes else draw(st.binary(max_size=max_size))
+        return draw(st.binary(max_size=max_size))
+
+    def node(depth: int) -> Any:
+        if depth >= max_depth or leaves[0] >= max_leaves or draw(st.integers(0, 2)) == 0:
+            return leaf()
+        kinds = ["tuple", "list", "dict"] + (["set", "frozenset"] if "<" in codes else [])
+        kinds += ["slice"] if ":" in codes else []
+        kinds += ["frozendict"] if "}" in codes and _HOST_FROZENDICT is not None else []
+        kind = draw(st.sampled_from(kinds))
+        if kind in ("tuple", "list"):
+            items = [node(depth + 1) for _ in range(count())]
+            return tuple(items) if kind == "tuple" else items
+        if kind in ("set", "frozenset"):
+            members = [hashable(depth + 1) for _ in range(count())]
+            if not rules.sorted_sets:  # hash order: the interpreter's order is its own
+                members = members[:1]
+            return set(members) if kind == "set" else frozenset(members)
+        if kind == "slice":
+            return slice(node(depth + 1), node(depth + 1), node(depth + 1))
+        pairs = [(hashable(depth + 1), node(depth + 1)) for _ in range(count())]
+        if not rules.ordered_dicts:
+            pairs = pairs[:1]
+        if kind == "dict":
+            return dict(pairs)
+        assert _HOST_FROZENDICT is not None
+        return _HOST_FROZENDICT(pairs)
+
+    return node(1)
+
+
+def python_values(
+    version: VersionArg = None,
+    *,
+    max_depth: int = 3,
+    max_leaves: int = 12,
+    max_size: int = 16,
+) -> st.SearchStrategy[Any]:
+    """Plain Python values ``version``'s marshal can write: None, bools, Ellipsis,
+    StopIteration, ints of every size, floats (NaN and infinities too), complex numbers,
+    str (lone surrogates too), bytes, and tuples, lists, dicts, sets, frozensets, slices
+    (3.14+) and frozendicts (3.15+, on a host that has them) of those, each object fresh
+    (nothing shared), for testing :func:`pycfile.from_python` against the interpreter.
+
+    Left out, because the interpreter's bytes for them depend on its run-time state
+    (docs/canonical.md): one-character Latin-1 strings in 3.4-3.12 (interned or not by
+    the process's history), sets of more than one item where sets are written in hash
+    order (before 3.11), and dicts of more than one key where dicts are unordered
+    (before 3.6).  Set items and dict keys are strings, ints, bytes (3.x) and tuples and
+    frozensets of those."""
+    return _plain_values(_formats(version), max_depth, max_leaves, max_size)
