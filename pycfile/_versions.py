@@ -513,9 +513,9 @@ def _build_table() -> None:
             )
     # 3.1's source defines 3150 but writes 3151; accept the define too.
     _add(attrs.evolve(_BY_MAGIC[_word(3151)], magic=_word(3150), label="3.1 (define)", released=False, first_release=""))
-    for number, pver, header, marshal, playout, was_released, first, _source in _PYPY:
+    for number, pver, header, marshal, playout, was_released, first_written, _source in _PYPY:
         version = PythonVersion(pver[0], pver[1], "pypy")
-        _add(PycFormat(_word(number), version, f"PyPy {pver[0]}.{pver[1]}", header, marshal, playout, _max_depth(pver), was_released, first))
+        _add(PycFormat(_word(number), version, f"PyPy {pver[0]}.{pver[1]}", header, marshal, playout, _max_depth(pver), was_released, first_written))
     for impl, (major, minor), number, _source in _RELEASES:
         fmt = _BY_MAGIC[_word(number)]
         if (fmt.version.major, fmt.version.minor) != (major, minor):
