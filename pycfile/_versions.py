@@ -369,7 +369,7 @@ _FIRST_WRITTEN: Dict[int, str] = {
     3485: "3.11a6", 3491: "3.11a7", 3494: "3.11b1", 3495: "3.11b4",
     3509: "3.12a1", 3512: "3.12a2", 3514: "3.12a4", 3517: "3.12a5", 3520: "3.12a6", 3524: "3.12a7", 3531: "3.12b1",
     3563: "3.13a1", 3565: "3.13a2", 3566: "3.13a3", 3568: "3.13a4", 3569: "3.13a5", 3570: "3.13b1", 3571: "3.13b2",
-}  # fmt: skip
+}
 _FIRST_BY_LABEL = 3600
 for _label in sorted(set(label for n, label in _PY3_LABELS.items() if n >= _FIRST_BY_LABEL)):
     if "a0" not in _label:  # "3.15a0" is the start of development, not a release

@@ -377,3 +377,20 @@ def test_every_number_in_the_interpreter_s_own_list(key: str) -> None:
         fmt = pycfile.format_for_magic(magic_bytes(number))
         assert (fmt.label, str(fmt.version)) == (label, f"CPython {label[:4]}"), number
     assert pycfile.format_for_version(interpreter.version).magic_number == defined
+
+
+@pytest.mark.interpreters
+@pytest.mark.parametrize(
+    "key, note",
+    [("cpython-3.8", "first written by 3.8b4"), ("cpython-3.13", "first written by 3.13b2"), ("cpython-3.15", "first written by 3.15b1")],
+)
+def test_info_shows_the_version_plainly(key: str, note: str, oracle_for: OracleFor, tmp_path: Path) -> None:
+    """``pycfile info`` on a pyc of a final release: "CPython 3.8", not the list's "3.8b4"."""
+    import sys
+
+    path = tmp_path / "m.pyc"
+    path.write_bytes(oracle_for(key).compile_source(b"x = 1\n", "m.py"))
+    magic = path.read_bytes()[:4]
+    out = subprocess.run([sys.executable, "-m", "pycfile", "info", str(path)], capture_output=True, text=True, check=True).stdout
+    number = int.from_bytes(magic[:2], "little")
+    assert f"version: CPython {key[8:]} (magic {number}, {magic.hex(' ')}; {note})\n" in out
