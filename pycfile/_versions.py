@@ -2,8 +2,10 @@
 
 Everything the reader and writer need to know about a pyc's format is looked up here,
 once, from the magic number: the Python version, the header layout, the marshal
-version, the code-object layout and the nesting limit.  The facts come from
-``shared/FACTS.md`` (sections 1-4), which cites CPython's sources for each value.
+version, the code-object layout, the nesting limit, and which releases wrote it.  The
+facts come from ``shared/FACTS.md`` (sections 1-4), which cites CPython's sources for
+each value, from the magic list the released 3.15 installs, and from the real
+interpreters (each version's default says where it comes from: :func:`release_source`).
 """
 
 from __future__ import annotations
