@@ -120,7 +120,7 @@ def _info(args: argparse.Namespace) -> int:
     consts = sum(len(getattr(getattr(c, "co_consts", None), "items", [])) for c in codes)
     lines = [
         f"file: {args.file} ({len(data)} bytes)",
-        f"version: {fmt.version} (magic {fmt.magic_number}, {header.magic.hex(' ')}, {fmt.label})",
+        f"version: {fmt.version} (magic {fmt.magic_number}, {header.magic.hex(' ')}{'; ' + fmt.release_note if fmt.release_note else ''})",
         f"header: {fmt.header_size} bytes, marshal version {fmt.marshal_version}",
         f"invalidation: {_mode(pyc)}",
     ]

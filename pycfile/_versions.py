@@ -2,8 +2,10 @@
 
 Everything the reader and writer need to know about a pyc's format is looked up here,
 once, from the magic number: the Python version, the header layout, the marshal
-version, the code-object layout and the nesting limit.  The facts come from
-``shared/FACTS.md`` (sections 1-4), which cites CPython's sources for each value.
+version, the code-object layout, the nesting limit, and which releases wrote it.  The
+facts come from ``shared/FACTS.md`` (sections 1-4), which cites CPython's sources for
+each value, from the magic list the released 3.15 installs, and from the real
+interpreters (each version's default says where it comes from: :func:`release_source`).
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ __all__ = [
     "format_for_version",
     "known_formats",
     "register_magic",
+    "release_source",
 ]
 
 
@@ -107,28 +110,47 @@ class CodeLayout(enum.Enum):
 
 @attrs.frozen
 class PycFormat:
-    """One row of the magic-number table: how a pyc with this magic is laid out."""
+    """One row of the magic-number table: how a pyc with this magic is laid out, and
+    which releases wrote it."""
 
     #: The 4 magic bytes at the start of the file.
     magic: bytes
     #: The Python version that writes this magic.
     version: PythonVersion
-    #: The label in CPython's magic list, e.g. ``"3.12b1"`` or ``"2.7 -U"``.
+    #: The label in CPython's magic list, e.g. ``"3.12b1"`` or ``"2.7 -U"`` (for PyPy,
+    #: ``"PyPy 3.9"``).  It names the release the number was *meant* for, which can be
+    #: one pre-release early; :attr:`first_release` says which release really wrote it.
     label: str
     #: Header size in bytes: 8 (<= 3.2), 12 (3.3-3.6), 16 (3.7+, PEP 552).
     header_size: int
     #: The marshal format version that this Python writes pycs with (0-6).
     marshal_version: int
-    #: The code-object layout; ``None`` for unreleased layouts nobody reconstructed.
+    #: The code-object layout; ``None`` for layouts nobody reconstructed.
     code_layout: Optional[CodeLayout]
     #: ``MAX_MARSHAL_STACK_DEPTH`` of this version's reader (POSIX value).
     max_depth: int
+    #: Whether a final release (``x.y.z``, not a pre-release) writes this magic.
+    released: bool = False
+    #: The first release, pre-releases included, that wrote this magic (``"3.8b4"``,
+    #: ``"PyPy 7.3.19"``); ``""`` when no release did or it is not known which.
+    first_release: str = ""
 
     @property
     def magic_number(self) -> int:
         """The magic as a number: the 16-bit value (1.3+) or the 32-bit word (1.0-1.2)."""
         word = int.from_bytes(self.magic, "little")
         return word & 0xFFFF if self.magic[2:] == b"\r\n" else word
+
+    @property
+    def release_note(self) -> str:
+        """Which releases wrote this magic, in words: ``"first written by 3.8b4"``,
+        ``"pre-release magic, written by 3.8a4"``, ``"unreleased magic (3.15a4)"``, or
+        ``""`` for a released magic whose first release is not known."""
+        if self.first_release and self.released:
+            return f"first written by {self.first_release}"
+        if self.first_release:
+            return f"pre-release magic, written by {self.first_release}"
+        return "" if self.released else f"unreleased magic ({self.label})"
 
 
 def as_version(version: VersionLike) -> PythonVersion:
@@ -145,7 +167,8 @@ def as_version(version: VersionLike) -> PythonVersion:
 
 
 # --------------------------------------------------------------------------------------
-# The table.  Magic numbers and labels: FACTS.md 1.2-1.4 and 1.6.
+# The table.  Magic numbers and labels: FACTS.md 1.2-1.4 and 1.6, and CPython's magic list
+# (Include/internal/pycore_magic_number.h) as the released 3.15.2 installs it.
 
 _CRLF = b"\r\n"
 
@@ -157,21 +180,33 @@ def _max_depth(version: Tuple[int, int]) -> int:
 
 
 def _marshal_version(version: Tuple[int, int]) -> int:
-    # FACTS.md 3.1: what each release writes pycs with.
+    # FACTS.md 3.1: what each release of 1.x-2.x writes pycs with.
     if version <= (2, 3):
         return 0
     if version == (2, 4):
         return 1
-    if version < (3, 4):
-        return 2
-    if version < (3, 14):
-        return 4
-    if version == (3, 14):
-        return 5
-    return 6
+    return 2
 
 
-# 1.x-2.2: (magic word or number, label, version, layout, header uses CR LF)
+# CPython 3 changed its marshal version mid-cycle, so it goes by magic: the first magic
+# whose pycs can hold each version's type codes (FACTS.md 3.1).
+_PY3_MARSHAL: List[Tuple[int, int]] = [
+    (3000, 2),  # 3.0-3.3
+    (3250, 4),  # 3.4a1 on: refs (version 3) and short strings (version 4) came in 3.4
+    (3608, 5),  # 3.14a1 "Add support for slices": the ':' slice code (version 5)
+    # frozendict ('}', version 6) came with PEP 814's frozendict (gh-141510, merged
+    # 2026-03-06), which bumped no magic: 3661 (3.15a4) was current from 3.15a4 to a7, the
+    # list's next number, 3662, is labelled 3.15a8.  So 3661 pycs may hold '}' and 3660
+    # ones cannot.  Checked: python3.15 (3.15.2) marshals frozendict({...}) as 0x7d|FLAG_REF.
+    (3661, 6),
+]
+
+
+def _py3_marshal(number: int) -> int:
+    return [version for first, version in _PY3_MARSHAL if number >= first][-1]
+
+
+# 1.x-2.2: (magic word or number, label, version, layout)
 _OLD: List[Tuple[int, str, Tuple[int, int], CodeLayout]] = [
     (0x00999902, "1.0", (1, 0), CodeLayout.V1_0),
     (0x00999903, "1.1/1.2", (1, 1), CodeLayout.V1_0),
@@ -210,7 +245,10 @@ _PY2: List[Tuple[int, str]] = [
 
 # CPython 3: (first magic, last magic, version, layout, header size).  Pre-release
 # numbers are listed with the release they lead to; layouts change by magic, not by
-# minor version (FACTS.md 1.2, 1.3, 4.1).
+# minor version (FACTS.md 1.2, 1.3, 4.1).  3.16 is CPython's main branch: its list
+# starts at 3700 ("Python 3.16 will start with 3700", 3.15.2's pycore_magic_number.h);
+# its layout is 3.15's, and Py_MARSHAL_VERSION is 6 on main and in 3.15
+# (Include/cpython/marshal.h of 3.15.2; gh-155315 marshals frozendicts on "3.16 (main)").
 _PY3_RANGES: List[Tuple[int, int, Tuple[int, int], Optional[CodeLayout], int]] = [
     (3000, 3131, (3, 0), CodeLayout.V3_0, 8),
     (3141, 3151, (3, 1), CodeLayout.V3_0, 8),
@@ -234,8 +272,11 @@ _PY3_RANGES: List[Tuple[int, int, Tuple[int, int], Optional[CodeLayout], int]] =
     (3550, 3599, (3, 13), CodeLayout.V3_11, 16),
     (3600, 3649, (3, 14), CodeLayout.V3_11, 16),
     (3650, 3699, (3, 15), CodeLayout.V3_11, 16),
+    (3700, 3749, (3, 16), CodeLayout.V3_11, 16),
 ]
 # The numbers CPython's list actually has, within those ranges, and their labels.
+# 3.0-3.14: FACTS.md 1.3; 3.15: the list in 3.15.2's own pycore_magic_number.h (its
+# 3656 is "Add TRACE_RECORD instruction"; lazy imports moved to 3661 before 3.15a4).
 _PY3_LABELS: Dict[int, str] = {}
 for _labels, _numbers in [
     ("3.0 dev", [3000, 3010, 3020, 3030, 3040, 3050, 3060, 3061, 3071, 3081, 3091, 3101, 3103]),
@@ -255,7 +296,7 @@ for _labels, _numbers in [
     ("3.5b1", [3330]),
     ("3.5b2", [3340]),
     ("3.5b3", [3350]),
-    ("3.5.3", [3351]),
+    ("3.5.3", [3351]),  # the list says "3.5.2"; the 3.5.2 tarball still has 3350
     ("3.6a0", [3360]),
     ("3.6a1", [3361]),
     ("3.6a2", [3370, 3371, 3372]),
@@ -308,61 +349,124 @@ for _labels, _numbers in [
     ("3.14rc3", [3627]),
     ("3.15a0", [3650]),
     ("3.15a1", list(range(3651, 3657))),
-    ("3.15 dev", [3657]),
+    ("3.15a4", list(range(3657, 3662))),
+    ("3.15a8", list(range(3662, 3666))),
+    ("3.15b1", [3666]),
 ]:
     for _n in _numbers:
         _PY3_LABELS[_n] = _labels
-# 3.14 moved slices into constants at 3608 (marshal 5); 3.15 frozendict (marshal 6)
-# came in mid-cycle at a number nobody here could confirm, so 3.15 reads it throughout.
-_PY3_MARSHAL_FIX = {n: 4 for n in range(3600, 3608)}
 
-# PyPy: (magic, version, layout, header size).  FACTS.md 1.6.
-_PYPY: List[Tuple[int, Tuple[int, int], CodeLayout, int]] = [
-    (62218, (2, 7), CodeLayout.V2_3, 8),
-    (336, (3, 9), CodeLayout.V3_8, 16),
-    (384, (3, 10), CodeLayout.V3_8, 16),
-    (416, (3, 11), CodeLayout.V3_8, 16),
-    (432, (3, 11), CodeLayout.V3_8, 16),
+# The first release (pre-releases included) that wrote each magic.  3.7-3.13: FACTS.md 1.2,
+# read from the release trees (the list's labels can be one pre-release early: 3410 is
+# labelled 3.8a1 but 3.8a1-a3 wrote 3401).  3.14 and 3.15 had no tree here: the list's
+# labels name the *upcoming* pre-release, so the last number of each label is what that
+# pre-release wrote (from 3.14a1 on, where FIRST_BY_LABEL starts).  3.5.3: FACTS.md 1.2.
+_FIRST_WRITTEN: Dict[int, str] = {
+    3351: "3.5.3",
+    3392: "3.7a4", 3393: "3.7b1", 3394: "3.7b5",
+    3401: "3.8a1", 3410: "3.8a4", 3411: "3.8b2", 3412: "3.8b3", 3413: "3.8b4",
+    3420: "3.9a1", 3422: "3.9a2", 3424: "3.9a3", 3425: "3.9a4",
+    3430: "3.10a2", 3432: "3.10a3", 3433: "3.10a4", 3434: "3.10a6", 3435: "3.10a7", 3439: "3.10b1",
+    3460: "3.11a1", 3462: "3.11a2", 3465: "3.11a3", 3474: "3.11a4", 3478: "3.11a5",
+    3485: "3.11a6", 3491: "3.11a7", 3494: "3.11b1", 3495: "3.11b4",
+    3509: "3.12a1", 3512: "3.12a2", 3514: "3.12a4", 3517: "3.12a5", 3520: "3.12a6", 3524: "3.12a7", 3531: "3.12b1",
+    3563: "3.13a1", 3565: "3.13a2", 3566: "3.13a3", 3568: "3.13a4", 3569: "3.13a5", 3570: "3.13b1", 3571: "3.13b2",
+}
+_FIRST_BY_LABEL = 3600
+for _label in sorted(set(label for n, label in _PY3_LABELS.items() if n >= _FIRST_BY_LABEL)):
+    if "a0" not in _label:  # "3.15a0" is the start of development, not a release
+        _FIRST_WRITTEN[max(n for n, label in _PY3_LABELS.items() if label == _label)] = _label
+
+# PyPy: (magic, version, header size, marshal version, layout, released, first release,
+# where the facts come from).  PyPy's number is pypy_incremental_magic in
+# pypy/interpreter/pycode.py (a multiple of 16 below 3000), PyPy 2's is CPython 2.7's + 7
+# (FACTS.md 1.6).  "asked" rows were measured with PyPy interpreters from Debian's archive
+# (compile a module, read its header, marshal code objects and walk their fields).
+_PYPY: List[Tuple[int, Tuple[int, int], int, int, Optional[CodeLayout], bool, str, str]] = [
+    (62218, (2, 7), 8, 2, CodeLayout.V2_3, True, "", "asked PyPy 7.3.3 (Python 2.7.18)"),
+    (48, (3, 2), 8, 2, CodeLayout.V3_0, True, "",
+     "PyPy3 2.x pycs (issue 12); PyPy3's importing.py: MARSHAL_VERSION_FOR_PYC = 2, CPython 3.2's import"),
+    (64, (3, 3), 12, 2, CodeLayout.V3_0, True, "",
+     "PyPy3.3 5.x; the py3.5 branch bumped 64 to 80 in August 2016 (FACTS.md 1.6)"),
+    (112, (3, 5), 12, 4, CodeLayout.V3_0, True, "", "pycode.py in PyPy's py3.5 branch: pypy_incremental_magic = 112"),
+    (160, (3, 6), 12, 4, CodeLayout.V3_0, True, "", "PyPy3.6 pycs (issue 12)"),
+    (192, (3, 6), 12, 4, CodeLayout.V3_0, True, "", "PyPy3.6 pycs (issue 12)"),
+    (224, (3, 7), 16, 4, CodeLayout.V3_0, True, "",
+     "PyPy3.7 7.3.2-7.3.3 (7.3.4's release notes: 'update pyc magic number')"),
+    (240, (3, 7), 16, 4, CodeLayout.V3_0, True, "", "asked PyPy 7.3.5 (Python 3.7.10)"),
+    (256, (3, 8), 16, 4, CodeLayout.V3_8, True, "",
+     "PyPy3.8 7.3.10-7.3.11 (7.3.6-7.3.9 wrote CPython's 3413: PyPy issue 3783, fixed in 7.3.10); UNCONFIRMED"),
+    (336, (3, 9), 16, 4, CodeLayout.V3_8, True, "", "asked PyPy 7.3.11 (Python 3.9.16)"),
+    (384, (3, 10), 16, 4, CodeLayout.V3_8, True, "",
+     "pycode.py in PyPy's py3.10 branch (16 fields, co_linetable where co_lnotab was); Gentoo pypy310-pp73-384"),
+    (400, (3, 11), 16, 4, CodeLayout.V3_8, True, "PyPy 7.3.18",
+     "Gentoo's dev-lang/pypy-3.11.7.3.18 (subslot checked against the binary); layout: co_qualname came in 7.3.19"),
+    (416, (3, 11), 16, 4, None, True, "PyPy 7.3.19",
+     "asked PyPy 7.3.19 (Python 3.11.11): the 3.8 fields with co_qualname after co_name"),
+    (432, (3, 11), 16, 4, None, True, "",
+     "asked PyPy 8.0.1 (Python 3.11.17), Gentoo pypy-3.11.7.3.23: co_qualname and a trailing co_exceptiontable"),
+    (448, (3, 12), 16, 4, None, True, "PyPy 8.0.0", "Gentoo's dev-lang/pypy-3.12.8.0.0 (subslot pypy312-pp80-448)"),
 ]
 
-# The magic each release writes (used when a caller passes version= or makes a pyc).
-_RELEASE_MAGIC: Dict[Tuple[str, int, int], int] = {
-    ("cpython", 1, 0): 0x00999902,
-    ("cpython", 1, 1): 0x00999903,
-    ("cpython", 1, 2): 0x00999903,
-    ("cpython", 1, 3): 11913,
-    ("cpython", 1, 4): 5892,
-    ("cpython", 1, 5): 20121,
-    ("cpython", 1, 6): 50428,
-    ("cpython", 2, 0): 50823,
-    ("cpython", 2, 1): 60202,
-    ("cpython", 2, 2): 60717,
-    ("cpython", 2, 3): 62011,
-    ("cpython", 2, 4): 62061,
-    ("cpython", 2, 5): 62131,
-    ("cpython", 2, 6): 62161,
-    ("cpython", 2, 7): 62211,
-    ("cpython", 3, 0): 3131,
-    ("cpython", 3, 1): 3151,
-    ("cpython", 3, 2): 3180,
-    ("cpython", 3, 3): 3230,
-    ("cpython", 3, 4): 3310,
-    ("cpython", 3, 5): 3351,
-    ("cpython", 3, 6): 3379,
-    ("cpython", 3, 7): 3394,
-    ("cpython", 3, 8): 3413,
-    ("cpython", 3, 9): 3425,
-    ("cpython", 3, 10): 3439,
-    ("cpython", 3, 11): 3495,
-    ("cpython", 3, 12): 3531,
-    ("cpython", 3, 13): 3571,
-    ("cpython", 3, 14): 3627,
-    ("cpython", 3, 15): 3657,
-    ("pypy", 2, 7): 62218,
-    ("pypy", 3, 9): 336,
-    ("pypy", 3, 10): 384,
-    ("pypy", 3, 11): 416,
-}
+# The magic each version's releases write: format_for_version's answer, and where it comes
+# from.  "asked X" = importlib.util.MAGIC_NUMBER (imp.get_magic() on 2.7) of interpreter X,
+# which tests/test_versions.py asks again of every interpreter it finds.
+_RELEASES: List[Tuple[str, Tuple[int, int], int, str]] = [
+    ("cpython", (1, 0), 0x00999902, "UNCONFIRMED: the unpyc decompiler's table (FACTS.md 1.1)"),
+    ("cpython", (1, 1), 0x00999903, "a 1.1/1.2-era Lib/compile.py (FACTS.md 1.1); UNCONFIRMED"),
+    ("cpython", (1, 2), 0x00999903, "a 1.1/1.2-era Lib/compile.py (FACTS.md 1.1); UNCONFIRMED"),
+    ("cpython", (1, 3), 11913, "UNCONFIRMED: unpyc and libmagic (FACTS.md 1.2)"),
+    ("cpython", (1, 4), 5892, "CPython's Python/import.c at tag v1.4"),
+    ("cpython", (1, 5), 20121, "the magic list in CPython's Python/import.c"),
+    ("cpython", (1, 6), 50428, "the magic list in CPython's Python/import.c"),
+    ("cpython", (2, 0), 50823, "the magic list in CPython's Python/import.c"),
+    ("cpython", (2, 1), 60202, "the magic list in CPython's Python/import.c"),
+    ("cpython", (2, 2), 60717, "the magic list in CPython's Python/import.c"),
+    ("cpython", (2, 3), 62011, "CPython's Python/import.c at tag v2.3.7"),
+    ("cpython", (2, 4), 62061, "CPython's Python/import.c at tag v2.4.6"),
+    ("cpython", (2, 5), 62131, "CPython's Python/import.c at tag v2.5.6"),
+    ("cpython", (2, 6), 62161, "CPython's Python/import.c at tag v2.6.9"),
+    ("cpython", (2, 7), 62211, "asked CPython 2.7.18"),
+    ("cpython", (3, 0), 3131, "UNCONFIRMED: no 3.0 tree; the launcher's range and 3.1's MAGIC + 1 (FACTS.md 1.4)"),
+    ("cpython", (3, 1), 3151, "CPython's Python/import.c at tag v3.1.5 (MAGIC 3150, written as MAGIC + 1)"),
+    ("cpython", (3, 2), 3180, "CPython's Python/import.c at tag v3.2.6"),
+    ("cpython", (3, 3), 3230, "CPython's Lib/importlib/_bootstrap.py at tag v3.3.7"),
+    ("cpython", (3, 4), 3310, "CPython's Lib/importlib/_bootstrap.py at tag v3.4.10"),
+    ("cpython", (3, 5), 3351, "CPython's Lib/importlib/_bootstrap_external.py at tag v3.5.10 (3.5.0-3.5.2: 3350)"),
+    ("cpython", (3, 6), 3379, "asked CPython 3.6.15"),
+    ("cpython", (3, 7), 3394, "asked CPython 3.7.16"),
+    ("cpython", (3, 8), 3413, "asked CPython 3.8.18"),
+    ("cpython", (3, 9), 3425, "asked CPython 3.9.18"),
+    ("cpython", (3, 10), 3439, "asked CPython 3.10.13"),
+    ("cpython", (3, 11), 3495, "asked CPython 3.11.7"),
+    ("cpython", (3, 12), 3531, "asked CPython 3.12.1"),
+    ("cpython", (3, 13), 3571, "asked CPython 3.13.0"),
+    ("cpython", (3, 14), 3627, "asked CPython 3.14.10"),
+    ("cpython", (3, 15), 3666, "asked CPython 3.15.2"),
+    ("pypy", (2, 7), 62218, "asked PyPy 7.3.3 (Python 2.7.18)"),
+    ("pypy", (3, 2), 48, "PyPy3 2.x pycs (issue 12)"),
+    ("pypy", (3, 3), 64, "PyPy3.3 5.x (FACTS.md 1.6)"),
+    ("pypy", (3, 5), 112, "pycode.py in PyPy's py3.5 branch"),
+    ("pypy", (3, 6), 192, "PyPy3.6 pycs (issue 12); the later of its two numbers"),
+    ("pypy", (3, 7), 240, "asked PyPy 7.3.5 (Python 3.7.10)"),
+    ("pypy", (3, 8), 256, "PyPy3.8 7.3.10-7.3.11; UNCONFIRMED"),
+    ("pypy", (3, 9), 336, "asked PyPy 7.3.11 (Python 3.9.16)"),
+    ("pypy", (3, 10), 384, "pycode.py in PyPy's py3.10 branch; Gentoo pypy310-pp73-384"),
+    ("pypy", (3, 11), 432, "asked PyPy 8.0.1 (Python 3.11.17)"),
+    ("pypy", (3, 12), 448, "Gentoo's dev-lang/pypy-3.12.8.0.0"),
+]
+# Magics final releases wrote besides those: 3.5.0-3.5.2's 3350 (FACTS.md 1.2).  (PyPy's
+# released numbers are marked in _PYPY.)
+_ALSO_RELEASED = [3350]
+
+
+def release_source(version: VersionLike) -> str:
+    """Where the default magic of ``version`` (:func:`format_for_version`) comes from."""
+    v = as_version(version)
+    for implementation, (major, minor), _number, source in _RELEASES:
+        if (implementation, major, minor) == (v.implementation, v.major, v.minor):
+            return source
+    raise ValueError(f"no pyc format is known for {v}")
 
 
 def _word(number: int) -> bytes:
@@ -381,11 +485,14 @@ def _add(fmt: PycFormat) -> None:
 
 
 def _build_table() -> None:
+    released = {_word(n) for impl, _v, n, _s in _RELEASES if impl == "cpython"} | {_word(n) for n in _ALSO_RELEASED}
     for number, label, ver, layout in _OLD:
-        _add(PycFormat(_word(number), PythonVersion(*ver), label, 8, _marshal_version(ver), layout, _max_depth(ver)))
+        fmt = PycFormat(_word(number), PythonVersion(*ver), label, 8, _marshal_version(ver), layout, _max_depth(ver))
+        _add(attrs.evolve(fmt, released=fmt.magic in released))
     for number, label in _PY2:
         ver = (2, int(label[2]))
-        _add(PycFormat(_word(number), PythonVersion(*ver), label, 8, _marshal_version(ver), CodeLayout.V2_3, _max_depth(ver)))
+        fmt = PycFormat(_word(number), PythonVersion(*ver), label, 8, _marshal_version(ver), CodeLayout.V2_3, _max_depth(ver))
+        _add(attrs.evolve(fmt, released=fmt.magic in released))
     # -U (1.6-2.7) writes MAGIC + 1 (FACTS.md 1.4); the list skips those numbers on purpose.
     for fmt in list(_BY_MAGIC.values()):
         plus_one = _word(fmt.magic_number + 1)
@@ -393,15 +500,25 @@ def _build_table() -> None:
             _add(attrs.evolve(fmt, magic=plus_one, label=fmt.label + " -U"))
     for first, last, ver3, layout3, header in _PY3_RANGES:
         for number in range(first, last + 1):
-            label = _PY3_LABELS.get(number, f"{ver3[0]}.{ver3[1]} dev")
-            marshal = _PY3_MARSHAL_FIX.get(number, _marshal_version(ver3))
-            _add(PycFormat(_word(number), PythonVersion(*ver3), label, header, marshal, layout3, _max_depth(ver3)))
+            _add(
+                PycFormat(
+                    _word(number),
+                    PythonVersion(*ver3),
+                    _PY3_LABELS.get(number, f"{ver3[0]}.{ver3[1]} dev"),
+                    header,
+                    _py3_marshal(number),
+                    layout3,
+                    _max_depth(ver3),
+                    released=_word(number) in released,
+                    first_release=_FIRST_WRITTEN.get(number, ""),
+                )
+            )
     # 3.1's source defines 3150 but writes 3151; accept the define too.
-    _add(attrs.evolve(_BY_MAGIC[_word(3151)], magic=_word(3150), label="3.1 (define)"))
-    for number, pver, playout, header in _PYPY:
-        marshal = 2 if pver[0] == 2 else 4
-        _add(PycFormat(_word(number), PythonVersion(pver[0], pver[1], "pypy"), f"PyPy {pver[0]}.{pver[1]}", header, marshal, playout, _max_depth(pver)))
-    for (impl, major, minor), number in _RELEASE_MAGIC.items():
+    _add(attrs.evolve(_BY_MAGIC[_word(3151)], magic=_word(3150), label="3.1 (define)", released=False, first_release=""))
+    for number, pver, header, marshal, playout, was_released, first_written, _source in _PYPY:
+        version = PythonVersion(pver[0], pver[1], "pypy")
+        _add(PycFormat(_word(number), version, f"PyPy {pver[0]}.{pver[1]}", header, marshal, playout, _max_depth(pver), was_released, first_written))
+    for impl, (major, minor), number, _source in _RELEASES:
         fmt = _BY_MAGIC[_word(number)]
         if (fmt.version.major, fmt.version.minor) != (major, minor):
             fmt = attrs.evolve(fmt, version=PythonVersion(major, minor, impl))
@@ -435,7 +552,8 @@ def format_for_magic(magic: bytes, *, offset: int = 0) -> PycFormat:
 
 
 def format_for_version(version: VersionLike) -> PycFormat:
-    """The format the final release of ``version`` writes.
+    """The format the final releases of ``version`` write (for CPython 3.14, magic 3627;
+    for 3.15, 3666): :func:`release_source` says where each one comes from.
 
     ``(3, 12)`` means CPython 3.12; pass ``PythonVersion(3, 9, "pypy")`` for PyPy.  Raises
     ``ValueError`` for a version pycfile knows no pyc format of, and ``TypeError`` for
@@ -462,7 +580,8 @@ def register_magic(
     ``magic`` is the 16-bit number (CR LF is added) or the 4 raw bytes.  The new format
     copies its header, marshal and code layout from ``like`` (a version or a format);
     ``version`` and ``label`` default to that format's.  An existing magic is only
-    replaced when ``replace=True``.
+    replaced when ``replace=True``.  No release is known to write it: the new format's
+    ``released`` is false and its ``first_release`` empty.
     """
     raw = magic if isinstance(magic, bytes) else _word(magic)
     if len(raw) != 4:
@@ -475,6 +594,8 @@ def register_magic(
         magic=raw,
         version=base.version if version is None else as_version(version),
         label=label or f"{base.label} (registered)",
+        released=False,
+        first_release="",
     )
     _add(fmt)
     return fmt
