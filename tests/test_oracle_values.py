@@ -215,7 +215,7 @@ def _known_values(fmt: pycfile.PycFormat) -> List[Any]:
         (1.5, 1.5), ([], []), ((1,), (1,)), [1, [2, ()]], {"kk": (1, 2)}, {300: "x1", "y1": 400},
         "\ud83d\ude00", "a\ud800", "\udc00\ud800", "\U0001f600",
     ]
-    if "<" in pycfile._reader.readable_codes(fmt):
+    if "<" in pycfile._formats.marshal_rules(fmt).type_codes:
         values += [frozenset([1, 2]), {300, 2}, frozenset(["ab", "cd"]), {(300,), (2,)}, {(1, "ab"), 300, b"x", 2}]
     if pycfile._canonical.canonical_rules(fmt).one_char_str != "cached":
         values += one_char + [tuple(one_char) * 2]
