@@ -97,7 +97,7 @@ def make_plan(fmt: PycFormat, speedups: Any) -> Any:
     """A plan of the extension module ``speedups`` for ``fmt``, or None if its model
     classes cannot be built slot by slot."""
     from ._formats import marshal_rules
-    from ._reader import SINGLETONS
+    from ._values import SHARED_SINGLETONS
 
     rules = marshal_rules(fmt)
     py3 = fmt.version.major >= 3
@@ -108,7 +108,7 @@ def make_plan(fmt: PycFormat, speedups: Any) -> Any:
         name = chr(b & 0x7F) if hname else ""
         if hname == "singleton":
             handlers[b] = _SINGLE
-            singles[b] = SINGLETONS[b]
+            singles[b] = SHARED_SINGLETONS[chr(b & 0x7F), b > 127]
         elif name == "t":
             handlers[b] = _HANDLERS["u"] if py3 else _INTERNED2
         elif name in ("c", "C"):

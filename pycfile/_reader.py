@@ -25,6 +25,7 @@ from . import _accel
 from ._errors import BadMarshalError, NestingTooDeepError, PycError, TruncatedError, version_text
 from ._formats import FLAG_REF, MarshalRules, marshal_rules
 from ._values import (
+    SHARED_SINGLETONS,
     Bytes,
     Complex,
     DictValue,
@@ -48,11 +49,8 @@ __all__ = ["read_value"]
 _I32 = struct.Struct("<i").unpack_from
 _I64 = struct.Struct("<q").unpack_from
 
-# Shared, immutable singleton values: index by the type byte (flag included).
-SINGLETONS: Dict[int, Singleton] = {}
-for _c in "NTFS.":
-    SINGLETONS[ord(_c)] = Singleton(_c, False)
-    SINGLETONS[ord(_c) | FLAG_REF] = Singleton(_c, True)
+# The shared singleton values by type byte (FLAG_REF included).
+SINGLETONS: Dict[int, Singleton] = {ord(c) | (FLAG_REF if flag else 0): v for (c, flag), v in SHARED_SINGLETONS.items()}
 
 
 def read_value(data: bytes, pos: int, fmt: PycFormat, root: str = "value") -> Tuple[Value, int]:

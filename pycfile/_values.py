@@ -59,6 +59,10 @@ class Singleton:
         return _SINGLETON_VALUES[self.code]
 
 
+#: The shared singleton values by (code, FLAG_REF): readers return these, never new ones.
+SHARED_SINGLETONS = {(code, flag): Singleton(code, flag) for code in _SINGLETON_VALUES for flag in (False, True)}
+
+
 @attrs.define
 class Int:
     """An int stored in 32 bits (``i``) or 64 bits (``I``, written by 2.x and 3.0-3.2)."""
