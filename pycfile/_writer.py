@@ -234,7 +234,7 @@ def write_small_tuple(w: _Writer, v: Any, b: int) -> Sequence[Any]:
     return v.items  # type: ignore[no-any-return]
 
 
-write_list = write_set = write_frozenset = write_tuple
+write_list = write_tuple
 
 
 def write_dict(w: _Writer, v: Any, b: int) -> Sequence[Any]:
@@ -242,12 +242,15 @@ def write_dict(w: _Writer, v: Any, b: int) -> Sequence[Any]:
     return v.items  # type: ignore[no-any-return]
 
 
-write_frozendict = write_dict
+write_set = write_frozenset = write_tuple
 
 
 def write_slice(w: _Writer, v: Any, b: int) -> Sequence[Any]:
     w.out.append(b)
     return (v.start, v.stop, v.step)
+
+
+write_frozendict = write_dict
 
 
 def write_code(w: _Writer, v: Any, b: int) -> Sequence[Any]:
