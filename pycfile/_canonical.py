@@ -111,6 +111,19 @@ class CanonicalRules:
     #: 3.7 folds tuples in the AST out of separate objects).
     constants_merged: bool = True
 
+    # -- what the code constructor checks and sets (strategies draw code it accepts) -------
+    #: It walks the instructions (inline caches after each: 3.11+, and PyPy 3), so only
+    #: well-formed bytecode builds.
+    checks_bytecode: bool = False
+    #: CO_NOFREE (0x40): ``"constructor"`` -- the code constructor sets it itself, exactly
+    #: when there are no cell or free variables (2.2-3.10); ``"absent"`` -- the flag does
+    #: not exist yet (before 2.2); ``""`` -- gone (3.11+).
+    co_nofree: str = "constructor"
+    #: The smallest stack size it keeps (3.13+ raises 0 to 1).
+    min_stacksize: int = 0
+    #: ``co_localspluskinds`` may mark a local hidden (CO_FAST_HIDDEN, 3.12+).
+    hidden_locals: bool = False
+
 
 _NONE = CanonicalRules(
     refs=False,
@@ -124,6 +137,7 @@ _NONE = CanonicalRules(
     empty_tuple=False,
     empty_frozenset=False,
     set_items_flagged=False,
+    co_nofree="absent",
 )
 
 # 2.x: no FLAG_REF; interned strings are shared through the 't'/'R' string table.  The
@@ -131,7 +145,7 @@ _NONE = CanonicalRules(
 # (stringobject.c), but marshal.loads makes a one-character 's' string without the cache
 # (PyString_FromStringAndSize(NULL, 1)), so only b'' comes back interned.
 _PY2 = attrs.evolve(
-    _NONE, py3=False, int64=True, interned_code=False, ascii_codes=False, constant_one_char_interned=True, surrogate_pairs_joined=True
+    _NONE, co_nofree="constructor", py3=False, int64=True, interned_code=False, ascii_codes=False, constant_one_char_interned=True, surrogate_pairs_joined=True
 )
 _PY2_STRING_TABLE = attrs.evolve(_PY2, string_refs=True, empty_bytes="interned")
 
@@ -145,8 +159,11 @@ _PY36 = attrs.evolve(_PY38, root_flagged=True)
 _PY34 = attrs.evolve(_PY36, root_flagged=False, ordered_dicts=False)
 _PY39 = attrs.evolve(_PY38, set_items_flagged=False)  # _PySet_NextEntry: borrowed items
 _PY310 = attrs.evolve(_PY39, empty_frozenset=False)  # the empty frozenset singleton went
-_PY311 = attrs.evolve(_PY310, set_items_flagged=True, sorted_sets=True, interned_always_flagged=True)
-_PY313 = attrs.evolve(_PY311, one_char_str="interned", set_key_item_flagged=True)
+_PY311 = attrs.evolve(
+    _PY310, set_items_flagged=True, sorted_sets=True, interned_always_flagged=True, checks_bytecode=True, co_nofree=""
+)
+_PY312 = attrs.evolve(_PY311, hidden_locals=True)
+_PY313 = attrs.evolve(_PY312, one_char_str="interned", set_key_item_flagged=True, min_stacksize=1)
 _PY314 = attrs.evolve(_PY313, one_byte=True)
 _PY315 = attrs.evolve(_PY314, small_ints=(-5, 1024))
 
@@ -158,31 +175,36 @@ _PYPY3 = attrs.evolve(
     ordered_dicts=True,
     empty_str=True,
     flagged_kinds=("str", "bytes", "long", "list", "dict", "set", "frozenset"),
+    checks_bytecode=True,
+    co_nofree="constructor",
 )
 
 #: (implementation, first version, last version, rules); the first matching row wins.
 _ROWS: List[Tuple[str, Tuple[int, int], Tuple[int, int], CanonicalRules]] = [
     # 1.0-2.3: marshal 0, 2.4: marshal 1 (text floats); %.12g up to 2.2 (2.1/2.2 unconfirmed)
-    ("cpython", (1, 0), (1, 4), attrs.evolve(_PY2, int64=False, float_text="%.12g", constant_one_char_interned=False)),
-    ("cpython", (1, 5), (2, 2), attrs.evolve(_PY2, float_text="%.12g", constant_one_char_interned=False)),
+    ("cpython", (1, 0), (1, 4), attrs.evolve(_PY2, int64=False, float_text="%.12g", constant_one_char_interned=False, co_nofree="absent")),
+    ("cpython", (1, 5), (2, 1), attrs.evolve(_PY2, float_text="%.12g", constant_one_char_interned=False, co_nofree="absent")),
+    ("cpython", (2, 2), (2, 2), attrs.evolve(_PY2, float_text="%.12g", constant_one_char_interned=False)),
     ("cpython", (2, 3), (2, 3), _PY2),
     ("cpython", (2, 4), (2, 4), _PY2_STRING_TABLE),
     ("cpython", (2, 5), (2, 7), _PY2_STRING_TABLE),
     # 3.0-3.3: marshal 2, no references, no interning codes; 'I' up to 3.2
-    ("cpython", (3, 0), (3, 2), attrs.evolve(_NONE, int64=True, ascii_codes=False, interned_code=False)),
-    ("cpython", (3, 3), (3, 3), attrs.evolve(_NONE, ascii_codes=False, interned_code=False)),
+    ("cpython", (3, 0), (3, 2), attrs.evolve(_NONE, int64=True, ascii_codes=False, interned_code=False, co_nofree="constructor")),
+    ("cpython", (3, 3), (3, 3), attrs.evolve(_NONE, ascii_codes=False, interned_code=False, co_nofree="constructor")),
     ("cpython", (3, 4), (3, 5), _PY34),
     ("cpython", (3, 6), (3, 6), _PY36),
     ("cpython", (3, 7), (3, 7), _PY37),
     ("cpython", (3, 8), (3, 8), _PY38),
     ("cpython", (3, 9), (3, 9), _PY39),
     ("cpython", (3, 10), (3, 10), _PY310),
-    ("cpython", (3, 11), (3, 12), _PY311),
+    ("cpython", (3, 11), (3, 11), _PY311),
+    ("cpython", (3, 12), (3, 12), _PY312),
     ("cpython", (3, 13), (3, 13), _PY313),
     ("cpython", (3, 14), (3, 14), _PY314),
     ("cpython", (3, 15), (99, 0), _PY315),
-    ("pypy", (2, 0), (2, 99), _PY2_STRING_TABLE),
-    ("pypy", (3, 0), (99, 0), _PYPY3),
+    ("pypy", (2, 0), (2, 99), attrs.evolve(_PY2_STRING_TABLE, checks_bytecode=True)),
+    ("pypy", (3, 0), (3, 10), _PYPY3),
+    ("pypy", (3, 11), (99, 0), attrs.evolve(_PYPY3, co_nofree="")),
 ]
 
 _CACHE: Dict[int, Tuple[PycFormat, CanonicalRules]] = {}

@@ -47,6 +47,7 @@ from hypothesis import strategies as st
 from ._code import CO_FAST_CELL, CO_FAST_FREE, CO_FAST_HIDDEN, CO_FAST_LOCAL, Code, code_class, code_fields
 from ._header import FLAG_CHECK_SOURCE, FLAG_HASH_BASED, PycHeader
 from ._pyc import PycFile
+from ._canonical import CanonicalRules, canonical_rules
 from ._formats import has_refs, marshal_rules
 from ._values import (
     Bytes,
@@ -165,6 +166,16 @@ class _Ctx:
         """CPython 3.4+ flags the objects its loader hands out from a cache."""
         return self.refs and self.cpython
 
+    @property
+    def rules(self) -> "CanonicalRules":
+        """What the version's interpreter writes for a value it has just loaded."""
+        return canonical_rules(self.fmt)
+
+    def small_int(self, n: int) -> bool:
+        """Whether the loader hands out ``n`` from its small-int cache."""
+        cache = self.rules.small_ints
+        return cache is not None and cache[0] <= n <= cache[1]
+
 
 Draw = Callable[[st.SearchStrategy[Any]], Any]
 
@@ -192,13 +203,14 @@ def _singleton(draw: Draw, ctx: _Ctx) -> Value:
 
 def _int(draw: Draw, ctx: _Ctx) -> Value:
     if ctx.canonical:
-        n: int = draw(st.one_of(st.integers(-5, 256), st.integers(_MIN32, _MAX32)))
+        low, high = ctx.rules.small_ints or (-5, 256)
+        n: int = draw(st.one_of(st.integers(low, high), st.integers(_MIN32, _MAX32)))
         if not ctx.py3 and "I" in ctx.codes:
             n = draw(st.one_of(st.just(n), st.integers(_MIN64, _MAX64)))
             code = "i" if _MIN32 <= n <= _MAX32 else "I"
         else:
             code = "i"
-        return Int(n, code, _flag(draw, ctx, cached=-5 <= n <= 256))
+        return Int(n, code, _flag(draw, ctx, cached=ctx.small_int(n)))
     codes = [c for c in "iI" if c in ctx.codes]
     code = draw(st.sampled_from(codes))
     lo, hi = (_MIN32, _MAX32) if code == "i" else (_MIN64, _MAX64)
@@ -215,7 +227,7 @@ def _long(draw: Draw, ctx: _Ctx) -> Value:
     value = -magnitude if negative else magnitude
     size: Optional[int] = None
     # CPython 2.7+ rejects unnormalized digit counts, and so does PyPy 3.9 (for zero)
-    lenient = ctx.fmt.version < (2, 7) and ctx.cpython
+    lenient = ctx.cpython and not marshal_rules(ctx.fmt).checks.normalized_longs
     if not ctx.canonical and lenient and draw(st.integers(0, 3)) == 0:
         canonical_size = (magnitude.bit_length() + 14) // 15
         stored = canonical_size + draw(st.integers(0, 2))
@@ -249,7 +261,7 @@ def _float_raw(draw: Draw, ctx: _Ctx) -> bytes:
 
 
 def _canonical_float_code(ctx: _Ctx) -> str:
-    return "g" if ctx.fmt.marshal_version >= 2 else "f"
+    return "g" if ctx.rules.binary_floats else "f"
 
 
 def _float(draw: Draw, ctx: _Ctx) -> Value:
@@ -265,7 +277,7 @@ def _float(draw: Draw, ctx: _Ctx) -> Value:
 
 
 def _float_text(x: float, ctx: _Ctx) -> bytes:
-    text = ("%.12g" if ctx.fmt.version < (2, 3) else "%.17g") % x
+    text = ctx.rules.float_text % x
     if text.lstrip("-").isdigit():
         text += ".0"
     return text.encode("ascii")
@@ -287,7 +299,8 @@ def _bytes(draw: Draw, ctx: _Ctx) -> Value:
         # cache), so canonical 2.x strings have at least 2 bytes.
         low = 0 if ctx.py3 else 2
         data: bytes = draw(st.binary(min_size=low, max_size=max(low, ctx.max_size)))
-        return Bytes(data, "s", _flag(draw, ctx, cached=not data))
+        cached = (not data and bool(ctx.rules.empty_bytes)) or (len(data) == 1 and ctx.rules.one_byte)
+        return Bytes(data, "s", _flag(draw, ctx, cached=cached))
     data = draw(st.binary(max_size=ctx.max_size))
     code = "t" if not ctx.py3 and "t" in ctx.codes and draw(st.booleans()) else "s"
     return Bytes(data, code, _flag(draw, ctx) if code == "s" else False)
@@ -312,10 +325,12 @@ def _str(draw: Draw, ctx: _Ctx) -> Value:
     if ctx.canonical:
         text = _text(draw, ctx, surrogates=False)
         one_latin1 = len(text) == 1 and ord(text) < 256
-        if one_latin1 and ctx.flags_cached and ctx.fmt.version < (3, 13):
+        if one_latin1 and ctx.flags_cached and ctx.rules.one_char_str == "cached":
             text += "_"  # whether 3.4-3.12 interned that character depends on the process
-        interned = ctx.flags_cached and (text == "" or (one_latin1 and ctx.fmt.version >= (3, 13)))
-        if ctx.fmt.marshal_version >= 4 and text.isascii():
+        interned = ctx.flags_cached and (
+            (text == "" and ctx.rules.empty_str) or (one_latin1 and ctx.rules.one_char_str == "interned")
+        )
+        if ctx.rules.ascii_codes and text.isascii():
             code = "z" if len(text) < 256 else "a"
             code = code.upper() if interned else code
         else:
@@ -386,19 +401,19 @@ def _some(n: int, ctx: _Ctx, item: Callable[[], Value]) -> List[Value]:
 def _tuple_code(draw: Draw, ctx: _Ctx, n: int) -> str:
     small = ")" in ctx.codes and n < 256
     if ctx.canonical:
-        return ")" if small and ctx.fmt.marshal_version >= 4 else "("
+        return ")" if small and ctx.rules.ascii_codes else "("
     return ")" if small and draw(st.booleans()) else "("
 
 
 def _set_order(ctx: _Ctx, items: List[Value]) -> List[Value]:
-    """Canonical set items: CPython 3.4-3.8 (an iterator) and 3.11+ (a sort by marshal
-    bytes, bpo-37596) hold a second reference to each item while they write it, so each
-    one gets FLAG_REF; 3.9 and 3.10 iterate with borrowed references."""
-    if ctx.canonical and ctx.flags_cached and not (3, 9) <= ctx.fmt.version < (3, 11):
+    """Canonical set items: where the writer holds a second reference to each item while
+    it writes it (``set_items_flagged``), each one gets FLAG_REF; 3.11+ sorts them by
+    their marshal bytes (bpo-37596)."""
+    if ctx.canonical and ctx.flags_cached and ctx.rules.set_items_flagged:
         for item in items:
             if not isinstance(item, Singleton):
                 item.flag_ref = True
-        if ctx.fmt.version >= (3, 11):
+        if ctx.rules.sorted_sets:
             from ._writer import write_value
 
             return sorted(items, key=lambda item: write_value(item, ctx.fmt))
@@ -444,8 +459,7 @@ def _hashable(draw: Draw, ctx: _Ctx, depth: int) -> Value:
 def _frozenset_of(draw: Draw, ctx: _Ctx, items: List[Value]) -> Value:
     if ctx.canonical:
         items = _set_order(ctx, _unique(items, ctx)[:1])
-        # before 3.10 the empty frozenset is a shared singleton
-        cached = not items and ctx.fmt.version < (3, 10)
+        cached = not items and ctx.rules.empty_frozenset  # a shared singleton (3.4-3.9)
         return FrozenSetValue(items, ">", _flag(draw, ctx, cached=cached))
     return FrozenSetValue(items, ">", _flag(draw, ctx))
 
@@ -482,7 +496,7 @@ def _container(draw: Draw, ctx: _Ctx, depth: int, kind: str) -> Value:
         keys = _some(n, ctx, lambda: _hashable(draw, ctx, depth + 1))
         if ctx.canonical:
             keys = _unique(keys, ctx)
-            if not ctx.py3 or not ctx.cpython or ctx.fmt.version < (3, 6):
+            if not ctx.rules.ordered_dicts or not ctx.cpython:
                 keys = keys[:1]  # hash order: one key keeps the bytes stable
         pairs = [(k, _node(draw, ctx, depth + 1)) for k in keys]
         if kind == "dict":
@@ -585,22 +599,22 @@ def _share(draw: Draw, ctx: _Ctx, root: Value) -> Value:
 def _cache_key(ctx: _Ctx, node: Value) -> Any:
     """What makes the interpreter's loader hand out one shared object for equal values:
     its small-int, empty and one-character caches, and interning."""
-    if isinstance(node, Int) and -5 <= node.value <= 256:
+    if isinstance(node, Int) and ctx.small_int(node.value):
         return ("int", node.value)
     if isinstance(node, Str) and (node.code in "tAZ" or not node.value):
         return ("str", node.value)
-    if isinstance(node, Bytes) and not node.value:
+    if isinstance(node, Bytes) and (not node.value or (len(node.value) == 1 and ctx.rules.one_byte)):
         return ("bytes", node.value)
     if isinstance(node, TupleValue) and not node.items:
         return ("tuple",)
-    if isinstance(node, FrozenSetValue) and not node.items and ctx.fmt.version < (3, 10):
+    if isinstance(node, FrozenSetValue) and not node.items and ctx.rules.empty_frozenset:
         return ("frozenset",)
     return None
 
 
 def _canonical_share(ctx: _Ctx, root: Value) -> Value:
     """Make equal cached values one object (CPython writes the repeats as references),
-    and flag the root (the caller holds a reference to it, as py_compile does)."""
+    and flag the root (the caller holds a second reference to it while it is written)."""
     if not ctx.flags_cached:
         return root
     first: dict[Any, Value] = {}
@@ -832,9 +846,9 @@ def _blob(draw: Draw, ctx: _Ctx, data: bytes) -> Value:
 
 def _bytecode(draw: Draw, ctx: _Ctx) -> bytes:
     units: int = draw(st.integers(0, 8))
-    if ctx.fmt.version >= (3, 11) or ctx.fmt.version.implementation == "pypy":
-        # 3.11+ walks the instructions when it builds the code object (caches after
-        # an instruction): keep to CACHE/NOP-like opcode 0 so every build is safe.
+    if ctx.rules.checks_bytecode:
+        # the code constructor walks the instructions (caches after an instruction):
+        # keep to CACHE/NOP-like opcode 0 so every build is safe.
         return b"\x00\x00" * units
     data: bytes = draw(st.binary(min_size=2 * units, max_size=2 * units))
     return data
@@ -855,9 +869,8 @@ def _code(draw: Draw, ctx: _Ctx, depth: int) -> Value:
         flags &= ~0x1000
     ncell: int = draw(st.integers(0, 2))
     nfree: int = draw(st.integers(0, 2))
-    if ctx.fmt.version < (3, 11):
-        # the code constructor sets CO_NOFREE (0x40) itself: set iff no cell/free vars
-        flags = flags & ~0x40 | (0x40 if ncell == nfree == 0 and ctx.fmt.version >= (2, 2) else 0)
+    if ctx.rules.co_nofree:  # 0x40 is CO_NOFREE, which the code constructor sets itself
+        flags = flags & ~0x40 | (0x40 if ncell == nfree == 0 and ctx.rules.co_nofree == "constructor" else 0)
     total = argcount + kwonly + bool(flags & CO_VARARGS) + bool(flags & CO_VARKEYWORDS)
     extra: int = draw(st.integers(0, 3))
     varnames = [f"v{i}" for i in range(total + extra)]
@@ -875,8 +888,7 @@ def _code(draw: Draw, ctx: _Ctx, depth: int) -> Value:
         "co_posonlyargcount": posonly,
         "co_kwonlyargcount": kwonly,
         "co_nlocals": len(varnames),
-        # 3.13 raises a stack size of 0 to 1
-        "co_stacksize": draw(st.integers(1 if ctx.fmt.version >= (3, 13) else 0, min(int_max, 1000))),
+        "co_stacksize": draw(st.integers(ctx.rules.min_stacksize, min(int_max, 1000))),
         "co_flags": flags,
         "co_code": _blob(draw, ctx, _bytecode(draw, ctx)),
         "co_consts": TupleValue(consts, _tuple_code(draw, ctx, nconst), _flag(draw, ctx, cached=nconst == 0)),
@@ -897,7 +909,7 @@ def _code(draw: Draw, ctx: _Ctx, depth: int) -> Value:
     if any(name == "co_localsplusnames" for name, _ in code_fields(cls)):
         names = varnames + cellvars + freevars
         kinds = [CO_FAST_LOCAL] * len(varnames) + [CO_FAST_CELL] * ncell + [CO_FAST_FREE] * nfree
-        if ctx.fmt.version >= (3, 12) and extra and draw(st.booleans()):
+        if ctx.rules.hidden_locals and extra and draw(st.booleans()):
             kinds[-1 - ncell - nfree] |= CO_FAST_HIDDEN
         n = len(names)
         values["co_localsplusnames"] = TupleValue([_name(draw, ctx, x) for x in names], _tuple_code(draw, ctx, n), _flag(draw, ctx, cached=n == 0))

@@ -3,8 +3,8 @@
 
 - ``props_load`` (``data`` hex, ``marshal_version``): ``marshal.loads(data)`` described,
   and the hex of ``marshal.dumps`` of a second, fresh ``marshal.loads(data)`` at
-  ``marshal_version``, held in a variable as py_compile holds a code object (CPython
-  3.x sets FLAG_REF by reference count, so the root is flagged).  ``{"error": ...}``
+  ``marshal_version``, with a second reference to it held in a list while it is written
+  (CPython 3.x sets FLAG_REF by reference count, so the root is flagged).  ``{"error": ...}``
   with the exception's type and message when loading fails.
 - ``props_dumps_all`` (``value`` tree, ``versions``): the hex of ``marshal.dumps`` of
   the value at each marshal version given, or the error type name where it fails.
@@ -34,7 +34,10 @@ def op_props_load(request):
         return {"error": type(exc).__name__, "message": message(exc)}
     try:
         value = marshal.loads(data)
-        redump = worker.to_hex(marshal.dumps(value, request["marshal_version"]))
+        # A second, strong reference to the root while it is written, on every version
+        # (a local alone is not one in 3.14+, which may pass it borrowed).
+        held = [value]
+        redump = worker.to_hex(marshal.dumps(held[0], request["marshal_version"]))
     except Exception as exc:
         redump = "!" + type(exc).__name__ + ": " + message(exc)
     return {"tree": tree, "redump": redump}
