@@ -24,6 +24,8 @@ import stat
 import time
 from typing import TYPE_CHECKING, Any, Callable, Dict, Iterator, List, Optional, Sequence, Tuple, Union
 
+import attrs
+
 from ._code import Code
 from ._errors import PycError
 from ._header import PycHeader, read_header_bytes
@@ -141,15 +143,15 @@ def _file_source(path: str) -> Optional[str]:
     return source.replace("/", os.sep) if os.sep != "/" else source
 
 
+@attrs.frozen
 class _SourceInfo:
     """A source file as the import system compares a pyc with it."""
 
-    def __init__(self, display: str, mtime: float, size: int, tolerance: float, read: Callable[[], bytes]) -> None:
-        self.display = display
-        self.mtime = mtime
-        self.size = size
-        self.tolerance = tolerance  # zipimport accepts 1 s either way (DOS times are even)
-        self.read = read
+    display: str  # its path in reports
+    mtime: float
+    size: int
+    tolerance: float  # seconds either way: 0 for files, 1 in archives (zipimport; DOS times are even)
+    read: Callable[[], bytes]
 
 
 def _file_source_info(path: str) -> Optional[_SourceInfo]:
@@ -206,7 +208,10 @@ def _staleness(header: PycHeader, source: _SourceInfo) -> Tuple[Optional[bool], 
 
 
 def _new_report(path: str) -> Report:
-    return dict.fromkeys(KEYS, None) | {"path": path, "ok": False}
+    report: Report = dict.fromkeys(KEYS)
+    report["path"] = path
+    report["ok"] = False
+    return report
 
 
 def _error(e: BaseException) -> Dict[str, Any]:
@@ -308,30 +313,25 @@ def _fill(report: Report, data: bytes, headers_only: bool, source: Callable[[], 
     return report
 
 
-def _guarded(report: Report, work: Callable[[], Report]) -> Report:
-    """``work()``, or ``report`` with the error when reading failed."""
-    try:
-        return work()
-    except Exception as e:  # a bad file is a report; an unexpected error is one too
-        report["ok"] = False
-        report["error"] = _error(e)
-        return report
+def _failed(report: Report, e: Exception) -> Report:
+    """``report`` for a file that could not be read (or a bug: that is a report too)."""
+    report["ok"] = False
+    report["error"] = _error(e)
+    return report
 
 
 def _scan_regular(path: str, headers_only: bool) -> Report:
     report = _new_report(path)
-
-    def work() -> Report:
+    try:
         data, report["size"] = _read_regular(path, _HEADER_BYTES if headers_only else -1)
         return _fill(report, data, headers_only, lambda: _file_source_info(path))
-
-    return _guarded(report, work)
+    except Exception as e:  # a bad file is a report; so is an unexpected error
+        return _failed(report, e)
 
 
 def _scan_member(archive: zipfile.ZipFile, display: str, member: str, headers_only: bool) -> Report:
     report = _new_report(f"{display}{MEMBER_SEPARATOR}{member}")
-
-    def work() -> Report:
+    try:
         info = archive.getinfo(member)
         report["size"] = info.file_size
         if headers_only:
@@ -340,8 +340,8 @@ def _scan_member(archive: zipfile.ZipFile, display: str, member: str, headers_on
         else:
             data = archive.read(info)
         return _fill(report, data, headers_only, lambda: _member_source_info(archive, display, member))
-
-    return _guarded(report, work)
+    except Exception as e:  # a bad member is a report; so is an unexpected error
+        return _failed(report, e)
 
 
 def _split_member(path: str) -> Optional[Tuple[str, str]]:
@@ -456,10 +456,10 @@ def _members(archive: str) -> List[str]:
     return sorted(name for name in names if name.endswith(PYC_SUFFIXES))
 
 
-def _walk(top: str) -> Iterator[Tuple[str, Union[str, BaseException]]]:
-    """``("file", path)``, ``("archive", path)`` and ``("error", path)`` units under a
-    directory: each directory's files in name order, then its subdirectories, depth
-    first; symbolic links to directories are not followed."""
+def _walk(top: str) -> Iterator[Tuple[str, Optional[OSError]]]:
+    """``(path, None)`` for each pyc or archive under a directory, ``(directory,
+    error)`` for one that cannot be listed: each directory's files in name order, then
+    its subdirectories, depth first; symbolic links to directories are not followed."""
     stack = [top]
     while stack:
         directory = stack.pop()
@@ -478,59 +478,57 @@ def _walk(top: str) -> Iterator[Tuple[str, Union[str, BaseException]]]:
             if is_dir:
                 subdirs.append(entry.path)
             elif entry.name.endswith(PYC_SUFFIXES) or entry.name.endswith(ARCHIVE_SUFFIXES):
-                yield entry.path, "file"
+                yield entry.path, None
         stack.extend(reversed(subdirs))
 
 
-def _units(paths: Sequence[str]) -> Iterator[Tuple[str, Union[str, BaseException]]]:
+def _units(paths: Sequence[str]) -> Iterator[Tuple[str, Optional[OSError]]]:
     for path in paths:
         if os.path.isdir(path):
             yield from _walk(path)
         else:
-            yield path, "file"
+            yield path, None
 
 
-class _Plan:
-    """The work in walk order: worker tasks, and reports already made (a directory that
-    cannot be listed, an archive that cannot be opened)."""
+#: The work in walk order: worker tasks, and reports made while walking (a directory
+#: that cannot be listed, an archive that cannot be opened).
+_Work = List[Union[_Task, List[Report]]]
 
-    def __init__(self, paths: Sequence[str], headers_only: bool) -> None:
-        self.items: List[Union[_Task, List[Report]]] = []
-        self.total = 0
-        chunk = _HEADER_CHUNK if headers_only else _CHUNK
-        pending: List[str] = []
 
-        def flush() -> None:
-            if pending:
-                self.items.append((None, tuple(pending), headers_only))
-                pending.clear()
+def _plan(paths: Sequence[str], headers_only: bool) -> Tuple[_Work, int]:
+    """The work for ``paths`` in chunks, and how many reports it makes."""
+    work: _Work = []
+    total = 0
+    chunk = _HEADER_CHUNK if headers_only else _CHUNK
+    pending: List[str] = []
 
-        for path, kind in _units(paths):
-            if isinstance(kind, BaseException):
+    def flush() -> None:
+        if pending:
+            work.append((None, tuple(pending), headers_only))
+            pending.clear()
+
+    for path, error in _units(paths):
+        if error is not None:
+            flush()
+            work.append([_failed(_new_report(path), error)])
+            total += 1
+        elif path.endswith(ARCHIVE_SUFFIXES) and _is_zip(path):
+            flush()
+            try:
+                members = _members(path)
+            except Exception as e:  # not a zip, or a broken one: one report says so
+                work.append([_failed(_new_report(path), e)])
+                total += 1
+                continue
+            work.extend((path, tuple(members[i : i + chunk]), headers_only) for i in range(0, len(members), chunk))
+            total += len(members)
+        else:
+            pending.append(path)
+            total += 1
+            if len(pending) >= chunk:
                 flush()
-                report = _new_report(path)
-                report["error"] = _error(kind)
-                self.items.append([report])
-                self.total += 1
-            elif path.endswith(ARCHIVE_SUFFIXES) and _is_zip(path):
-                flush()
-                try:
-                    members = _members(path)
-                except Exception as e:
-                    report = _new_report(path)
-                    report["error"] = _error(e)
-                    self.items.append([report])
-                    self.total += 1
-                    continue
-                for i in range(0, len(members), chunk):
-                    self.items.append((path, tuple(members[i : i + chunk]), headers_only))
-                self.total += len(members)
-            else:
-                pending.append(path)
-                self.total += 1
-                if len(pending) >= chunk:
-                    flush()
-        flush()
+    flush()
+    return work, total
 
 
 def _is_zip(path: str) -> bool:
@@ -574,27 +572,27 @@ def scan_paths(
     """
     if jobs < 1:
         raise ValueError(f"jobs must be at least 1, not {jobs}")
-    plan = _Plan([_as_text(p) for p in paths], headers_only)
+    work, total = _plan([_as_text(p) for p in paths], headers_only)
     done = 0
     if progress is not None:
-        progress(0, plan.total)
-    if jobs == 1 or sum(1 for item in plan.items if isinstance(item, tuple)) < 2:
-        for item in plan.items:
+        progress(0, total)
+    if jobs == 1 or sum(1 for item in work if isinstance(item, tuple)) < 2:
+        for item in work:
             reports = item if isinstance(item, list) else _run_task(item)
             yield from reports
             done += len(reports)
             if progress is not None:
-                progress(done, plan.total)
+                progress(done, total)
         return
     with _pool(jobs) as pool:
-        futures = [item if isinstance(item, list) else pool.submit(_run_task, item) for item in plan.items]
+        futures = [item if isinstance(item, list) else pool.submit(_run_task, item) for item in work]
         try:
             for future in futures:
                 reports = future if isinstance(future, list) else future.result()
                 yield from reports
                 done += len(reports)
                 if progress is not None:
-                    progress(done, plan.total)
+                    progress(done, total)
         finally:
             for future in futures:
                 if not isinstance(future, list):
