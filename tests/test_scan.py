@@ -484,3 +484,22 @@ def test_the_dask_recipe_gives_the_in_process_reports(tmp_path: Path) -> None:
     assert reports == expected
     assert json.loads(json.dumps(reports)) == expected  # plain values cross the wire as they are
     assert len(workers) == 2 and os.getpid() not in workers and ran_on <= workers
+
+
+def test_archives_that_cannot_be_read_and_egg_directories(tmp_path: Path) -> None:
+    pyc = py_compile.compile(str(_write(tmp_path / "m.py", FROM_PYC)), cfile=str(tmp_path / "egg" / "x.egg" / "m.pyc"))
+    _write(tmp_path / "egg" / "broken.whl", b"PK\x03\x04 not really a zip")
+    _zip(tmp_path / "egg" / "good.zip", {"m.pyc": Path(pyc).read_bytes(), "m.py": FROM_PYC})
+    reports = list(scan_paths([tmp_path / "egg"]))
+    assert [os.path.relpath(r["path"], tmp_path / "egg") for r in reports] == [
+        "broken.whl",
+        "good.zip!/m.pyc",
+        os.path.join("x.egg", "m.pyc"),  # an unpacked egg is a directory: walked
+    ]
+    assert reports[0]["ok"] is False and reports[0]["error"]["type"] == "BadZipFile"
+    assert reports[1]["ok"] and reports[2]["ok"]
+    missing = pycfile.scan_file(f"{tmp_path / 'egg' / 'good.zip'}!/nothing.pyc")
+    assert missing["ok"] is False and missing["error"]["type"] == "KeyError"
+    assert missing["error"]["message"] == "There is no item named 'nothing.pyc' in the archive"
+    status, out = _scan_cli("--json", str(tmp_path / "egg" / "broken.whl"), str(tmp_path / "nothing.pyc"))
+    assert status == 1 and [r["error"]["type"] for r in _json_lines(out)] == ["BadZipFile", "FileNotFoundError"]
