@@ -18,6 +18,7 @@ first, so a FIFO or a device named ``x.pyc`` is a report, not a hang.
 
 from __future__ import annotations
 
+import contextlib
 import operator
 import os
 import stat
@@ -92,9 +93,8 @@ _KINDS = (
 # -- reading regular files only ----------------------------------------------------------
 
 
-def _read_regular(path: str, limit: int = -1) -> Tuple[bytes, int]:
-    """The bytes of the regular file ``path`` (its first ``limit`` bytes if limit >= 0)
-    and its size.
+def _open_regular(path: str) -> Tuple[int, int]:
+    """A file descriptor of the regular file ``path``, and its size.
 
     Opened with O_NONBLOCK and checked with fstat before anything is read: anything but
     a regular file raises OSError at once instead of blocking (a FIFO named ``x.pyc``)."""
@@ -104,11 +104,22 @@ def _read_regular(path: str, limit: int = -1) -> Tuple[bytes, int]:
         if not stat.S_ISREG(st.st_mode):
             kind = next((name for test, name in _KINDS if test(st.st_mode)), "a special file")
             raise OSError(f"not a regular file ({kind})")
+    except BaseException:
+        os.close(fd)
+        raise
+    return fd, st.st_size
+
+
+def _read_regular(path: str, limit: int = -1) -> Tuple[bytes, int]:
+    """The bytes of the regular file ``path`` (its first ``limit`` bytes if limit >= 0)
+    and its size (see :func:`_open_regular`)."""
+    fd, size = _open_regular(path)
+    try:
         if limit >= 0:
-            return os.read(fd, limit), st.st_size
+            return os.read(fd, limit), size
         chunks: List[bytes] = []
         while True:
-            chunk = os.read(fd, max(st.st_size + 1, 1 << 16))
+            chunk = os.read(fd, max(size + 1, 1 << 16))
             if not chunk:
                 data = b"".join(chunks)
                 return data, len(data)
@@ -416,16 +427,21 @@ def scan_file(path: PathLike, *, headers_only: bool = False) -> Report:
 _Task = Tuple[Optional[str], Tuple[str, ...], bool]
 
 
-def _scan_members(archive: str, members: Sequence[str], headers_only: bool, display: Optional[str] = None) -> List[Report]:
+@contextlib.contextmanager
+def _zip_file(path: str) -> Iterator[zipfile.ZipFile]:
+    """The zip archive ``path`` (a regular file only, as :func:`_open_regular`)."""
     import zipfile
 
+    fd, _ = _open_regular(path)
+    with os.fdopen(fd, "rb") as raw, zipfile.ZipFile(raw) as archive:
+        yield archive
+
+
+def _scan_members(archive: str, members: Sequence[str], headers_only: bool, display: Optional[str] = None) -> List[Report]:
     display = archive if display is None else display
     try:
-        with open(archive, "rb") as raw:
-            if not stat.S_ISREG(os.fstat(raw.fileno()).st_mode):
-                raise OSError("not a regular file")
-            with zipfile.ZipFile(raw) as zf:
-                return [_scan_member(zf, display, member, headers_only) for member in members]
+        with _zip_file(archive) as zf:
+            return [_scan_member(zf, display, member, headers_only) for member in members]
     except Exception as e:  # the archive itself cannot be read: each member says so
         reports = [_new_report(f"{display}{MEMBER_SEPARATOR}{member}") for member in members]
         for report in reports:
@@ -446,13 +462,8 @@ _NAME = operator.attrgetter("name")
 
 def _members(archive: str) -> List[str]:
     """The pyc members of a zip archive, in name order."""
-    import zipfile
-
-    with open(archive, "rb") as raw:
-        if not stat.S_ISREG(os.fstat(raw.fileno()).st_mode):
-            raise OSError("not a regular file")
-        with zipfile.ZipFile(raw) as zf:
-            names = [info.filename for info in zf.infolist() if not info.is_dir()]
+    with _zip_file(archive) as zf:
+        names = [info.filename for info in zf.infolist() if not info.is_dir()]
     return sorted(name for name in names if name.endswith(PYC_SUFFIXES))
 
 

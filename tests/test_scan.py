@@ -19,7 +19,7 @@ from typing import Any, Dict, Iterator, List, Optional, Tuple
 import pytest
 
 import pycfile
-from pycfile import _cli
+from pycfile import _cli, _scan
 from pycfile._refs import kids, unique_values
 from pycfile._scan import KEYS, scan_paths
 
@@ -143,14 +143,18 @@ def test_bad_files_are_reports_not_exceptions(tmp_path: Path) -> None:
 @pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="no FIFOs on this system")
 def test_a_fifo_named_pyc_is_a_report_not_a_hang(tmp_path: Path) -> None:
     os.mkfifo(tmp_path / "x.pyc")
+    os.mkfifo(tmp_path / "y.whl")
     _write(tmp_path / "broken.pyc", b"\x00")
     proc = subprocess.run(
         [sys.executable, "-m", "pycfile", "scan", "--json", str(tmp_path)], capture_output=True, text=True, timeout=60
     )
     assert proc.returncode == 1, proc.stderr
     reports = _json_lines(proc.stdout)
-    assert [Path(r["path"]).name for r in reports] == ["broken.pyc", "x.pyc"]
-    assert reports[1]["error"]["message"] == "not a regular file (a FIFO)"
+    assert [Path(r["path"]).name for r in reports] == ["broken.pyc", "x.pyc", "y.whl"]
+    assert [r["error"]["message"] for r in reports[1:]] == ["not a regular file (a FIFO)"] * 2
+    with pytest.raises(OSError, match="not a regular file"):
+        with _scan._zip_file(str(tmp_path / "y.whl")):
+            pass  # an archive is opened the same way: a FIFO is refused before it is read
     assert pycfile.scan_file(tmp_path / "x.pyc", headers_only=True)["error"]["message"] == "not a regular file (a FIFO)"
 
 
