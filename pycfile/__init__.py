@@ -93,6 +93,7 @@ from ._pyc import load as load
 from ._pyc import loads as loads
 from ._refs import normalize as normalize
 from ._refs import strip_refs as strip_refs
+from ._scan import scan_file as scan_file
 from ._siphash import source_hash as source_hash
 from ._stamp import restamp as restamp
 from ._stamp import source_stamp as source_stamp
@@ -227,6 +228,7 @@ __all__ = [
     "replace_constants",
     "replace_filename",
     "restamp",
+    "scan_file",
     "scan_headers",
     "source_hash",
     "source_stamp",

@@ -558,3 +558,4 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     except subprocess.TimeoutExpired as e:
         print(f"pycfile {args.command}: error: the interpreter took longer than {e.timeout} s", file=sys.stderr)
         return 1
+from . import _cli_scan  # noqa: E402,F401  (registers "scan"; imports register from here)

@@ -14,7 +14,8 @@ other editing modules.
 from __future__ import annotations
 
 import copy
-from typing import Any, Callable, Dict, List, Optional, Set, Tuple, TypeVar, cast
+import operator
+from typing import Any, Callable, Dict, List, Optional, Sequence, Set, Tuple, TypeVar, cast
 
 import attrs
 
@@ -116,31 +117,99 @@ def unique_values(root: Value) -> List[Value]:
     return out
 
 
-def _used_refs(root: Value) -> Set[int]:
-    """The ids of flagged objects the writer writes a reference to (met again)."""
+@attrs.frozen
+class _RefUse:
+    """What the writer does with the FLAG_REFs under a root."""
+
+    #: Ids of the flagged objects written (each flagged object reachable).
+    written: Set[int]
+    #: Ids of the flagged objects it writes a reference to (met again).
+    used: Set[int]
+    #: Flagged singletons among the children of each object (readers ignore those flags).
+    singletons: int
+
+
+def _children_getter(cls: type) -> Optional[Callable[[Any], Sequence[Value]]]:
+    """How to get the children of a ``cls`` value in :func:`kids` order; None for a
+    class whose values have none."""
+    if issubclass(cls, _ITEMS):
+        return operator.attrgetter("items")
+    if issubclass(cls, Singleton):
+        return _SINGLETON
+    if issubclass(cls, _LEAVES):
+        return None
+    if issubclass(cls, Code):
+        names = [name for name, is_int in code_fields(cls) if not is_int]
+        if len(names) > 1:
+            return operator.attrgetter(*names)
+    return kids
+
+
+def _SINGLETON(value: Any) -> Sequence[Value]:
+    """The children getter of singletons (marks them: they are skipped)."""
+    return ()
+
+
+_CHILDREN: Dict[type, Optional[Callable[[Any], Sequence[Value]]]] = {}
+
+
+def _ref_use(root: Value) -> _RefUse:
+    """Walk ``root`` as the writer writes it: a flagged object once, then a reference
+    each time it is met again; an unflagged one each time it is met."""
     written: Set[int] = set()
     used: Set[int] = set()
-    active: Set[int] = set()
-    stack: List[Tuple[Value, bool]] = [(root, False)]
+    active: Set[int] = set()  # unflagged objects being written (an id on the stack: leaving one)
+    flagged_singleton = False
+    stack: List[Any] = [root]
+    pop, push, extend = stack.pop, stack.append, stack.extend
+    getters = _CHILDREN
     while stack:
-        value, leaving = stack.pop()
-        if leaving:
-            active.discard(id(value))
+        value = pop()
+        cls = type(value)
+        if cls is int:
+            active.discard(value)
             continue
-        if isinstance(value, Singleton):
+        try:
+            children_of = getters[cls]
+        except KeyError:
+            children_of = getters[cls] = _children_getter(cls)
+        if children_of is _SINGLETON:
+            flagged_singleton = flagged_singleton or value.flag_ref
             continue
         key = id(value)
-        if key in written:
-            used.add(key)
-            continue
-        if key in active:
-            continue  # an unflagged object inside itself: the writer refuses it anyway
         if value.flag_ref:
+            if key in written:
+                used.add(key)
+                continue
             written.add(key)
-        active.add(key)
-        stack.append((value, True))
-        stack.extend((child, False) for child in reversed(kids(value)))
-    return used
+        elif children_of is None:
+            continue
+        else:
+            if key in active:
+                continue  # an unflagged object inside itself: the writer refuses it anyway
+            active.add(key)
+            push(key)
+        if children_of is not None:
+            extend(reversed(children_of(value)))
+    singletons = 0
+    if flagged_singleton:  # rare: readers ignore these flags, CPython never writes them
+        singletons = sum(1 for v in unique_values(root) for c in kids(v) if isinstance(c, Singleton) and c.flag_ref)
+    return _RefUse(written, used, singletons)
+
+
+def _used_refs(root: Value) -> Set[int]:
+    """The ids of flagged objects the writer writes a reference to (met again)."""
+    return _ref_use(root).used
+
+
+def unused_refs(pyc: PycFile) -> int:
+    """How many FLAG_REFs :func:`strip_refs` clears in ``pyc``: on objects no reference
+    uses, and on singletons (readers never put those in the reference table).  0 before
+    3.4, which has no FLAG_REF."""
+    if not has_refs(pyc.format) or isinstance(pyc.code, Singleton):
+        return 0
+    use = _ref_use(pyc.code)
+    return len(use.written) - len(use.used) + use.singletons
 
 
 def _unflag_singletons(value: Value) -> None:
