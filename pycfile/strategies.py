@@ -47,6 +47,7 @@ from hypothesis import strategies as st
 from ._code import CO_FAST_CELL, CO_FAST_FREE, CO_FAST_HIDDEN, CO_FAST_LOCAL, Code, code_class, code_fields
 from ._header import FLAG_CHECK_SOURCE, FLAG_HASH_BASED, PycHeader
 from ._pyc import PycFile
+from ._canonical import canonical_rules
 from ._formats import has_refs, marshal_rules
 from ._values import (
     Bytes,
@@ -165,6 +166,16 @@ class _Ctx:
         """CPython 3.4+ flags the objects its loader hands out from a cache."""
         return self.refs and self.cpython
 
+    def cached_int(self, n: int) -> bool:
+        """Whether the loader hands out ``n`` from its small-int cache (-5..256; 3.15: ..1024)."""
+        small = canonical_rules(self.fmt).small_ints
+        return small is not None and small[0] <= n <= small[1]
+
+    def cached_bytes(self, data: bytes) -> bool:
+        """Whether the loader hands out ``data`` as one shared object (``b''``; 3.14+:
+        every one-byte bytes too)."""
+        return not data or (len(data) == 1 and canonical_rules(self.fmt).one_byte)
+
 
 Draw = Callable[[st.SearchStrategy[Any]], Any]
 
@@ -192,13 +203,14 @@ def _singleton(draw: Draw, ctx: _Ctx) -> Value:
 
 def _int(draw: Draw, ctx: _Ctx) -> Value:
     if ctx.canonical:
-        n: int = draw(st.one_of(st.integers(-5, 256), st.integers(_MIN32, _MAX32)))
+        small = canonical_rules(ctx.fmt).small_ints or (-5, 256)
+        n: int = draw(st.one_of(st.integers(*small), st.integers(_MIN32, _MAX32)))
         if not ctx.py3 and "I" in ctx.codes:
             n = draw(st.one_of(st.just(n), st.integers(_MIN64, _MAX64)))
             code = "i" if _MIN32 <= n <= _MAX32 else "I"
         else:
             code = "i"
-        return Int(n, code, _flag(draw, ctx, cached=-5 <= n <= 256))
+        return Int(n, code, _flag(draw, ctx, cached=ctx.cached_int(n)))
     codes = [c for c in "iI" if c in ctx.codes]
     code = draw(st.sampled_from(codes))
     lo, hi = (_MIN32, _MAX32) if code == "i" else (_MIN64, _MAX64)
@@ -287,7 +299,7 @@ def _bytes(draw: Draw, ctx: _Ctx) -> Value:
         # cache), so canonical 2.x strings have at least 2 bytes.
         low = 0 if ctx.py3 else 2
         data: bytes = draw(st.binary(min_size=low, max_size=max(low, ctx.max_size)))
-        return Bytes(data, "s", _flag(draw, ctx, cached=not data))
+        return Bytes(data, "s", _flag(draw, ctx, cached=ctx.cached_bytes(data)))
     data = draw(st.binary(max_size=ctx.max_size))
     code = "t" if not ctx.py3 and "t" in ctx.codes and draw(st.booleans()) else "s"
     return Bytes(data, code, _flag(draw, ctx) if code == "s" else False)
@@ -585,11 +597,11 @@ def _share(draw: Draw, ctx: _Ctx, root: Value) -> Value:
 def _cache_key(ctx: _Ctx, node: Value) -> Any:
     """What makes the interpreter's loader hand out one shared object for equal values:
     its small-int, empty and one-character caches, and interning."""
-    if isinstance(node, Int) and -5 <= node.value <= 256:
+    if isinstance(node, Int) and ctx.cached_int(node.value):
         return ("int", node.value)
     if isinstance(node, Str) and (node.code in "tAZ" or not node.value):
         return ("str", node.value)
-    if isinstance(node, Bytes) and not node.value:
+    if isinstance(node, Bytes) and ctx.cached_bytes(node.value):
         return ("bytes", node.value)
     if isinstance(node, TupleValue) and not node.items:
         return ("tuple",)
@@ -827,7 +839,7 @@ def _names(draw: Draw, ctx: _Ctx, n: int) -> Value:
 
 
 def _blob(draw: Draw, ctx: _Ctx, data: bytes) -> Value:
-    return Bytes(data, "s", _flag(draw, ctx, cached=not data))
+    return Bytes(data, "s", _flag(draw, ctx, cached=ctx.cached_bytes(data)))
 
 
 def _bytecode(draw: Draw, ctx: _Ctx) -> bytes:

@@ -3,17 +3,20 @@
 
 - ``props_load`` (``data`` hex, ``marshal_version``): ``marshal.loads(data)`` described,
   and the hex of ``marshal.dumps`` of a second, fresh ``marshal.loads(data)`` at
-  ``marshal_version``, held in a variable as py_compile holds a code object (CPython
-  3.x sets FLAG_REF by reference count, so the root is flagged).  ``{"error": ...}``
+  ``marshal_version``, held in a variable and a list as py_compile's caller holds a code
+  object (CPython 3.x sets FLAG_REF by reference count, so the root is flagged).  ``{"error": ...}``
   with the exception's type and message when loading fails.
 - ``props_dumps_all`` (``value`` tree, ``versions``): the hex of ``marshal.dumps`` of
-  the value at each marshal version given, or the error type name where it fails.
+  the value at each marshal version given, or ``"!" + error type + ": " + message`` where
+  it fails (a slice below version 5, a frozendict below 6: "unmarshallable object").
+  Trees may hold frozendicts (3.15+, built as ``ops_canonical.build`` builds them).
 
 Python 2.7-compatible, like worker.py.
 """
 
 import marshal
 
+import ops_canonical
 import worker
 
 
@@ -34,14 +37,19 @@ def op_props_load(request):
         return {"error": type(exc).__name__, "message": message(exc)}
     try:
         value = marshal.loads(data)
+        # A second reference, as py_compile's caller holds one: 3.15 passes a local to a
+        # call as a borrowed stack reference, so a variable alone leaves its root unflagged
+        # (measured with 3.15.2; 3.13 and 3.14 flag it).
+        held = [value]
         redump = worker.to_hex(marshal.dumps(value, request["marshal_version"]))
+        del held
     except Exception as exc:
         redump = "!" + type(exc).__name__ + ": " + message(exc)
     return {"tree": tree, "redump": redump}
 
 
 def op_props_dumps_all(request):
-    value = worker.build(request["value"])
+    value = ops_canonical.build(request["value"])
     out = []
     for version in request["versions"]:
         try:
