@@ -27,6 +27,8 @@ from ._code import (
     Code310 as Code310,
     Code311 as Code311,
     Code311a as Code311a,
+    CodePyPy416 as CodePyPy416,
+    CodePyPy432 as CodePyPy432,
     code_class as code_class,
 )
 from ._diff import Difference as Difference
@@ -153,6 +155,8 @@ __all__ = [
     "Code311a",
     "Code38",
     "CodeLayout",
+    "CodePyPy416",
+    "CodePyPy432",
     "Complex",
     "DictValue",
     "Difference",

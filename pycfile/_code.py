@@ -42,6 +42,8 @@ __all__ = [
     "Code310",
     "Code311",
     "Code311a",
+    "CodePyPy416",
+    "CodePyPy432",
     "code_class",
 ]
 
@@ -109,7 +111,7 @@ class Code:
 
     def exception_table(self, version: "VersionOrFormat") -> List["ExceptionTableEntry"]:
         """The 3.11+ exception table entries (byte offsets, like
-        ``dis._parse_exception_table``); ``[]`` before 3.11."""
+        ``dis._parse_exception_table``); ``[]`` before 3.11 and PyPy 8.0."""
         from ._exceptiontable import exception_table
 
         return exception_table(self, version)
@@ -384,11 +386,67 @@ class Code311(_LocalsPlus, Code):
     flag_ref: bool = False
 
 
-AnyCode = Union[Code10, Code13, Code15, Code21, Code23, Code30, Code38, Code310, Code311a, Code311]
+@attrs.define
+class CodePyPy416(Code):
+    """PyPy 3.11 from 7.3.19 (magic 416): the fields of :class:`Code38` with
+    ``co_qualname`` after ``co_name``.  The last field is PyPy's position table (see
+    :func:`pycfile.decode_pypy_positions`), which PyPy 3.11 names ``co_linetable``."""
+
+    layout: ClassVar[CodeLayout] = CodeLayout.PYPY_416
+
+    co_argcount: int
+    co_posonlyargcount: int
+    co_kwonlyargcount: int
+    co_nlocals: int
+    co_stacksize: int
+    co_flags: int
+    co_code: Value
+    co_consts: Value
+    co_names: Value
+    co_varnames: Value
+    co_freevars: Value
+    co_cellvars: Value
+    co_filename: Value
+    co_name: Value
+    co_qualname: Value
+    co_firstlineno: int
+    co_linetable: Value
+    flag_ref: bool = False
+
+
+@attrs.define
+class CodePyPy432(Code):
+    """PyPy 3.11 from 8.0 (magic 432) and PyPy 3.12 (448): the fields of
+    :class:`CodePyPy416` and a trailing ``co_exceptiontable`` in CPython 3.11's format."""
+
+    layout: ClassVar[CodeLayout] = CodeLayout.PYPY_432
+
+    co_argcount: int
+    co_posonlyargcount: int
+    co_kwonlyargcount: int
+    co_nlocals: int
+    co_stacksize: int
+    co_flags: int
+    co_code: Value
+    co_consts: Value
+    co_names: Value
+    co_varnames: Value
+    co_freevars: Value
+    co_cellvars: Value
+    co_filename: Value
+    co_name: Value
+    co_qualname: Value
+    co_firstlineno: int
+    co_linetable: Value
+    co_exceptiontable: Value
+    flag_ref: bool = False
+
+
+AnyCode = Union[Code10, Code13, Code15, Code21, Code23, Code30, Code38, Code310, Code311a, Code311, CodePyPy416, CodePyPy432]
 
 _CLASSES: Dict[CodeLayout, Type[Code]] = {
     cls.layout: cls
-    for cls in (Code10, Code13, Code15, Code21, Code23, Code30, Code38, Code310, Code311a, Code311)
+    for cls in (Code10, Code13, Code15, Code21, Code23, Code30, Code38, Code310, Code311a, Code311, CodePyPy416, CodePyPy432)
 }
 
 

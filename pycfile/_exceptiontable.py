@@ -25,6 +25,9 @@ __all__ = ["ExceptionTableEntry", "decode_exception_table", "encode_exception_ta
 
 _PATH = "co_exceptiontable"
 
+#: The code layouts with an exception table: CPython 3.11+, PyPy 3.11 from 8.0.
+_WITH_TABLE = frozenset([CodeLayout.V3_11A, CodeLayout.V3_11, CodeLayout.PYPY_432])
+
 
 @attrs.define
 class ExceptionTableEntry:
@@ -99,9 +102,10 @@ def encode_exception_table(entries: Iterable[ExceptionTableEntry]) -> bytes:
 
 def exception_table(code: "Code", version: VersionOrFormat) -> List[ExceptionTableEntry]:
     """The exception table of a code object, as ``dis._parse_exception_table`` of its
-    version gives it; ``[]`` before 3.11, where code objects have none."""
+    version gives it; ``[]`` before 3.11 (and PyPy before 8.0), where code objects have
+    none."""
     _version(version)  # validates the argument
-    if code.layout not in (CodeLayout.V3_11, CodeLayout.V3_11A):
+    if code.layout not in _WITH_TABLE:
         return []
     value = getattr(code, _PATH, None)
     if not isinstance(value, Bytes):

@@ -28,7 +28,7 @@ from __future__ import annotations
 
 import functools
 from bisect import bisect_right
-from typing import TYPE_CHECKING, Any, Iterable, Iterator, List, Optional, Sequence, Tuple, Union
+from typing import TYPE_CHECKING, Any, Dict, Iterable, Iterator, List, Optional, Sequence, Tuple, Union
 
 import attrs
 
@@ -552,8 +552,17 @@ def encode_pypy_positions(entries: Iterable[PypyPositionEntry]) -> bytes:
     return bytes(out)
 
 
+#: The field that holds PyPy's position table, by code layout: PyPy 3.10 keeps it where
+#: CPython 3.8 keeps ``co_lnotab``, PyPy 3.11 calls it ``co_linetable``.
+_PYPY_POSITIONS: Dict[CodeLayout, str] = {
+    CodeLayout.V3_8: "co_lnotab",
+    CodeLayout.PYPY_416: "co_linetable",
+    CodeLayout.PYPY_432: "co_linetable",
+}
+
+
 def _pypy_located(code: "Code") -> List[_Located]:
-    data = _table_bytes(code, "co_lnotab") or b""
+    data = _table_bytes(code, _PYPY_POSITIONS[code.layout]) or b""
     first = _firstlineno(code)
     out: List[_Located] = []
     for i, e in enumerate(decode_pypy_positions(data)):
@@ -673,7 +682,7 @@ def _format_of(code: "Code", version: VersionOrFormat) -> str:
     if layout in (CodeLayout.V1_0, CodeLayout.V1_3):
         return "none"
     v = _version(version)
-    if v.implementation == "pypy" and v >= (3, 10) and layout == CodeLayout.V3_8:
+    if v.implementation == "pypy" and v >= (3, 10) and layout in _PYPY_POSITIONS:
         return "pypy"
     if layout in (CodeLayout.V3_10, CodeLayout.V3_11A):
         return "linetable"

@@ -93,7 +93,8 @@ VersionLike = Union[PythonVersion, Tuple[int, int]]
 class CodeLayout(enum.Enum):
     """The field sequence of a marshalled code object (FACTS.md section 4.1).
 
-    Each member is named for the first release that used it.
+    Each CPython member is named for the first release that used it, each PyPy-only one
+    for the first PyPy magic number that has it.
     """
 
     V1_0 = "1.0"  # 1.0-1.2, type byte 'C'
@@ -106,6 +107,8 @@ class CodeLayout(enum.Enum):
     V3_10 = "3.10"  # 3.10a3-3.10: co_linetable (PEP 626)
     V3_11A = "3.11a"  # 3.11a1-a7: localsplus, end-line and column tables
     V3_11 = "3.11"  # 3.11b1 onwards
+    PYPY_416 = "pypy-416"  # PyPy 3.11 7.3.19 on (magic 416): the 3.8 fields + co_qualname
+    PYPY_432 = "pypy-432"  # PyPy 3.11 8.0 (432), PyPy 3.12 (448): + co_exceptiontable
 
 
 @attrs.frozen
@@ -401,11 +404,13 @@ _PYPY: List[Tuple[int, Tuple[int, int], int, int, Optional[CodeLayout], bool, st
      "pycode.py in PyPy's py3.10 branch (16 fields, co_linetable where co_lnotab was); Gentoo pypy310-pp73-384"),
     (400, (3, 11), 16, 4, CodeLayout.V3_8, True, "PyPy 7.3.18",
      "Gentoo's dev-lang/pypy-3.11.7.3.18 (subslot checked against the binary); layout: co_qualname came in 7.3.19"),
-    (416, (3, 11), 16, 4, None, True, "PyPy 7.3.19",
-     "asked PyPy 7.3.19 (Python 3.11.11): the 3.8 fields with co_qualname after co_name"),
-    (432, (3, 11), 16, 4, None, True, "",
-     "asked PyPy 8.0.1 (Python 3.11.17), Gentoo pypy-3.11.7.3.23: co_qualname and a trailing co_exceptiontable"),
-    (448, (3, 12), 16, 4, None, True, "PyPy 8.0.0", "Gentoo's dev-lang/pypy-3.12.8.0.0 (subslot pypy312-pp80-448)"),
+    (416, (3, 11), 16, 4, CodeLayout.PYPY_416, True, "PyPy 7.3.19",
+     "asked PyPy 7.3.19 (Python 3.11.11): the 3.8 fields with co_qualname after co_name; its stdlib pycs round-trip"),
+    (432, (3, 11), 16, 4, CodeLayout.PYPY_432, True, "",
+     "asked PyPy 8.0.1 (Python 3.11.17), Gentoo pypy-3.11.7.3.23: co_qualname and a trailing co_exceptiontable; "
+     "its stdlib pycs round-trip"),
+    (448, (3, 12), 16, 4, CodeLayout.PYPY_432, True, "PyPy 8.0.0",
+     "Gentoo's dev-lang/pypy-3.12.8.0.0 (subslot pypy312-pp80-448); layout: 8.0's 3.11 one, UNCONFIRMED (no PyPy 3.12 here)"),
 ]
 
 # The magic each version's releases write: format_for_version's answer, and where it comes

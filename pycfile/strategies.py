@@ -176,6 +176,11 @@ class _Ctx:
         cache = self.rules.small_ints
         return cache is not None and cache[0] <= n <= cache[1]
 
+    def cached_bytes(self, data: bytes) -> bool:
+        """Whether the loader hands out ``data`` as one shared object (``b''``; 3.14+:
+        every one-byte bytes too)."""
+        return (not data and bool(self.rules.empty_bytes)) or (len(data) == 1 and self.rules.one_byte)
+
 
 Draw = Callable[[st.SearchStrategy[Any]], Any]
 
@@ -299,8 +304,7 @@ def _bytes(draw: Draw, ctx: _Ctx) -> Value:
         # cache), so canonical 2.x strings have at least 2 bytes.
         low = 0 if ctx.py3 else 2
         data: bytes = draw(st.binary(min_size=low, max_size=max(low, ctx.max_size)))
-        cached = (not data and bool(ctx.rules.empty_bytes)) or (len(data) == 1 and ctx.rules.one_byte)
-        return Bytes(data, "s", _flag(draw, ctx, cached=cached))
+        return Bytes(data, "s", _flag(draw, ctx, cached=ctx.cached_bytes(data)))
     data = draw(st.binary(max_size=ctx.max_size))
     code = "t" if not ctx.py3 and "t" in ctx.codes and draw(st.booleans()) else "s"
     return Bytes(data, code, _flag(draw, ctx) if code == "s" else False)
@@ -841,7 +845,7 @@ def _names(draw: Draw, ctx: _Ctx, n: int) -> Value:
 
 
 def _blob(draw: Draw, ctx: _Ctx, data: bytes) -> Value:
-    return Bytes(data, "s", _flag(draw, ctx, cached=not data))
+    return Bytes(data, "s", _flag(draw, ctx, cached=ctx.cached_bytes(data)))
 
 
 def _bytecode(draw: Draw, ctx: _Ctx) -> bytes:

@@ -2,7 +2,8 @@
 """Regenerate ``tests/fixtures/<impl>-<major>.<minor>/`` with real interpreters.
 
 For every interpreter found (pyenv's ``/root/.pyenv/versions/*/bin/python``,
-``/usr/bin/pypy3``, and any given with ``--python``), each sample module of
+``python3.14`` and ``python3.15`` on PATH, ``/usr/bin/pypy3``, and any given with
+``--python``), each sample module of
 ``tests/samples/`` that its syntax allows is compiled *by that interpreter* with its own
 ``py_compile``:
 
@@ -44,7 +45,11 @@ FIXTURES = ROOT / "tests" / "fixtures"
 #: The mtime every copied source gets (so headers are reproducible).
 FIXED_MTIME = 1700000000
 
-DEFAULT_INTERPRETERS = sorted(glob.glob("/root/.pyenv/versions/*/bin/python")) + ["/usr/bin/pypy3"]
+DEFAULT_INTERPRETERS = (
+    sorted(glob.glob("/root/.pyenv/versions/*/bin/python"))
+    + [found for found in (shutil.which(f"python3.{minor}") for minor in (14, 15)) if found]
+    + ["/usr/bin/pypy3"]
+)
 
 #: The (small) sample module compiled in every mode; the others only at -O0.
 MODES_MODULE = "optimize"
@@ -57,6 +62,7 @@ SAMPLE_DIRS: List[Tuple[str, Tuple[int, int], Tuple[int, int]]] = [
     ("py38", (3, 8), (99, 0)),
     ("py310", (3, 10), (99, 0)),
     ("py311", (3, 11), (99, 0)),
+    ("py314", (3, 14), (99, 0)),
 ]
 
 # Runs inside the target interpreter: must stay valid Python 2.7 and 3.6.
@@ -97,7 +103,7 @@ def name(s):
 def scalar_repr(x):
     # The interpreter's own repr of a number or bytes constant (strings are stored
     # as they are, containers and code are described structurally).
-    if isinstance(x, (tuple, frozenset, CODE, TEXT)) or x is None or x is Ellipsis:
+    if isinstance(x, (tuple, frozenset, slice, CODE, TEXT)) or x is None or x is Ellipsis:
         return None
     if not PY3 and isinstance(x, str):
         return None
@@ -126,6 +132,8 @@ def enc(x, codes):
         return ["tuple", [enc(i, codes) for i in x]]
     if t is frozenset:
         return ["frozenset", sorted(json.dumps(enc(i, codes), sort_keys=True) for i in x)]
+    if t is slice:
+        return ["slice", enc(x.start, codes), enc(x.stop, codes), enc(x.step, codes)]
     if t is CODE:
         return ["code", code_facts(x, codes)]
     return ["other", t.__name__, repr(x)]

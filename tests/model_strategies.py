@@ -45,7 +45,7 @@ def strategies_for(fmt: Any) -> st.SearchStrategy[Tuple[str, Any]]:
         except ValueError:  # a kind this version does not have (sets before 2.5, slices before 3.14)
             continue
     for canonical in (False, True):
-        if fmt.code_layout is not None:  # not PyPy 3.11 (416, 432) and 3.12: layout unknown
+        if fmt.code_layout is not None:  # not the 3.11a1 development magics 3450-3459: layout unknown
             options.append(pst.pyc_files(fmt, canonical=canonical).map(lambda v: ("pyc_files", v)))
         options.append(pst.headers(fmt, canonical=canonical).map(lambda v: ("headers", v)))
     return st.one_of(options)

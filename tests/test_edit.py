@@ -19,11 +19,16 @@ pytestmark = pytest.mark.interpreters
 
 PY3_KEYS = [key for key in REQUIRED if key != "cpython-2.7"]
 
+# Every value here is a constant in co_consts on every version (asked of 2.7-3.15 and
+# PyPy): 3.14+ load ints 0-255 with LOAD_SMALL_INT and 3.15 loads True, False and None
+# with LOAD_COMMON_CONSTANT, so 1 and True meet 1.0 inside tuples (D, B), and the
+# top-level int/float pair is 1000 and 1000.0.
 TYPED_SOURCE = b"""\
-A = 1
-B = True
+A = 1000
+B = (True, "b")
 C = 1.0
 D = (1, True, 1.0, 0.0, -0.0)
+E = 1000.0
 Z = 0.0
 M = -0.0
 W = "swap me"
@@ -44,20 +49,26 @@ def _import(oracle: Oracle, pyc: pycfile.PycFile, attributes: list) -> dict:
 def test_matching_is_by_type_and_value(key: str, oracle_for: OracleFor) -> None:
     oracle = oracle_for(key)
     pyc = pycfile.loads(oracle.compile_source(TYPED_SOURCE))
-    names = ["A", "B", "C", "D", "Z", "M", "W"]
+    names = ["A", "B", "C", "D", "E", "Z", "M", "W"]
     before = _import(oracle, pyc, names)
     assert before["D"] == tuple_tree(int_tree(1), TRUE, float_tree(1.0), float_tree(0.0), float_tree(-0.0))
+    assert before["B"] == tuple_tree(TRUE, str_tree("b"))
 
-    ints = _import(oracle, pycfile.replace_constants(pyc, {1: 5}), names)
-    assert ints == dict(before, A=int_tree(5), D=tuple_tree(int_tree(5), TRUE, float_tree(1.0), float_tree(0.0), float_tree(-0.0)))
+    ints = _import(oracle, pycfile.replace_constants(pyc, {1: 5, 1000: 5000}), names)
+    assert ints == dict(before, A=int_tree(5000), D=tuple_tree(int_tree(5), TRUE, float_tree(1.0), float_tree(0.0), float_tree(-0.0)))
 
     bools = _import(oracle, pycfile.replace_constants(pyc, {True: False}), names)
-    assert bools == dict(before, B=FALSE, D=tuple_tree(int_tree(1), FALSE, float_tree(1.0), float_tree(0.0), float_tree(-0.0)))
+    assert bools == dict(
+        before,
+        B=tuple_tree(FALSE, str_tree("b")),
+        D=tuple_tree(int_tree(1), FALSE, float_tree(1.0), float_tree(0.0), float_tree(-0.0)),
+    )
 
-    floats = _import(oracle, pycfile.replace_constants(pyc, {1.0: 2.5, 0.0: 9.0}), names)
+    floats = _import(oracle, pycfile.replace_constants(pyc, {1.0: 2.5, 0.0: 9.0, 1000.0: 0.5}), names)
     assert floats == dict(
         before,
         C=float_tree(2.5),
+        E=float_tree(0.5),
         Z=float_tree(9.0),
         D=tuple_tree(int_tree(1), TRUE, float_tree(2.5), float_tree(9.0), float_tree(-0.0)),
     )
@@ -67,10 +78,10 @@ def test_matching_is_by_type_and_value(key: str, oracle_for: OracleFor) -> None:
 
     # A whole tuple constant is a key too.
     whole = _import(oracle, pycfile.replace_constants(pyc, {(1, True, 1.0, 0.0, -0.0): ("a", b"b")}), names)
-    assert whole["D"] == tuple_tree(str_tree("a"), {"t": "bytes", "v": b"b".hex()}) and whole["A"] == int_tree(1)
+    assert whole["D"] == tuple_tree(str_tree("a"), {"t": "bytes", "v": b"b".hex()}) and whole["A"] == int_tree(1000)
 
 
-@pytest.mark.parametrize("key", ["cpython-2.7", "cpython-3.6", "cpython-3.13", "pypy-3"])
+@pytest.mark.parametrize("key", ["cpython-2.7", "cpython-3.6", "cpython-3.13", "cpython-3.14", "cpython-3.15", "pypy-3"])
 def test_nan_matches_nan(key: str, oracle_for: OracleFor) -> None:
     oracle = oracle_for(key)
     pyc = pycfile.loads(oracle.compile_source(SOURCE))

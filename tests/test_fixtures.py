@@ -28,6 +28,7 @@ from pycfile import (
     Int,
     Long,
     Singleton,
+    Slice,
     Str,
     TupleValue,
 )
@@ -110,6 +111,8 @@ def _encode(v: Any, codes: List[Any]) -> Any:
         return ["tuple", [_encode(i, codes) for i in v.items]]
     if isinstance(v, FrozenSetValue):
         return ["frozenset", sorted(json.dumps(_encode(i, codes), sort_keys=True) for i in v.items)]
+    if isinstance(v, Slice):
+        return ["slice", _encode(v.start, codes), _encode(v.stop, codes), _encode(v.step, codes)]
     if isinstance(v, Code):
         return ["code", _code_facts(v, codes)]
     return ["other", type(v).__name__, repr(v)]

@@ -175,7 +175,9 @@ VERSIONS = [
     (3, 11),
     (3, 12),
     (3, 14),
+    (3, 15),
     pycfile.PythonVersion(3, 10, "pypy"),
+    pycfile.PythonVersion(3, 11, "pypy"),
 ]
 
 # Pieces of plausible marshal streams: type codes (with and without FLAG_REF), small

@@ -124,7 +124,7 @@ def _sample_folders() -> list:
 
 @pytest.mark.parametrize("folder", _sample_folders(), ids=lambda p: p.name)
 def test_edits_keep_the_meaning_of_sample_pycs(folder: Path) -> None:
-    """Versions no interpreter here runs (1.0-3.5, 3.14, PyPy 3.10): stripping,
+    """The shared sample pycs (1.0-3.5 and PyPy 3.10, which no interpreter here runs, and more): stripping,
     normalising and renaming change no value (by the semantic diff), the output reads
     back, and normalising is idempotent."""
     files = sorted(folder.glob("*.pyc"))

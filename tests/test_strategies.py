@@ -87,6 +87,8 @@ MODEL_CLASSES: List[type] = [
     pycfile.Code310,
     pycfile.Code311a,
     pycfile.Code311,
+    pycfile.CodePyPy416,
+    pycfile.CodePyPy432,
     pycfile.PycHeader,
     pycfile.PycFile,
 ]

@@ -151,9 +151,9 @@ PYPY = [
     (336, (3, 9), 16, CodeLayout.V3_8),
     (384, (3, 10), 16, CodeLayout.V3_8),
     (400, (3, 11), 16, CodeLayout.V3_8),
-    (416, (3, 11), 16, None),  # + co_qualname: no code class for it yet
-    (432, (3, 11), 16, None),  # + co_qualname and co_exceptiontable
-    (448, (3, 12), 16, None),
+    (416, (3, 11), 16, CodeLayout.PYPY_416),  # + co_qualname: asked PyPy 7.3.19, 1010 stdlib pycs round-trip
+    (432, (3, 11), 16, CodeLayout.PYPY_432),  # + co_exceptiontable: asked PyPy 8.0.1, 1003 stdlib pycs round-trip
+    (448, (3, 12), 16, CodeLayout.PYPY_432),  # no PyPy 3.12 here: 8.0's 3.11 layout, unconfirmed
 ]
 
 

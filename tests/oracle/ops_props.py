@@ -7,13 +7,16 @@
   (CPython 3.x sets FLAG_REF by reference count, so the root is flagged).  ``{"error": ...}``
   with the exception's type and message when loading fails.
 - ``props_dumps_all`` (``value`` tree, ``versions``): the hex of ``marshal.dumps`` of
-  the value at each marshal version given, or the error type name where it fails.
+  the value at each marshal version given, or ``"!" + error type + ": " + message`` where
+  it fails (a slice below version 5, a frozendict below 6: "unmarshallable object").
+  Trees may hold frozendicts (3.15+, built as ``ops_canonical.build`` builds them).
 
 Python 2.7-compatible, like worker.py.
 """
 
 import marshal
 
+import ops_canonical
 import worker
 
 
@@ -44,7 +47,7 @@ def op_props_load(request):
 
 
 def op_props_dumps_all(request):
-    value = worker.build(request["value"])
+    value = ops_canonical.build(request["value"])
     out = []
     for version in request["versions"]:
         try:
