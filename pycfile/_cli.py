@@ -413,7 +413,8 @@ def _patch(args: argparse.Namespace) -> int:
     if mapping:
         pyc, count = deep(_replace, pyc, mapping)
         if count == 0:
-            hint = " (the 8-bit strings of 2.x match --type bytes)" if pyc.version.major < 3 and args.type == "str" else ""
+            non_ascii = any(isinstance(k, str) and not k.isascii() for k in mapping)
+            hint = " (in 2.x non-ASCII text matches unicode only: --type bytes matches 8-bit strings)" if pyc.version.major < 3 and non_ascii else ""
             print(f"pycfile patch: no constant matched {', '.join(repr(k) for k in mapping)}{hint}; nothing written", file=sys.stderr)
             return 1
         print(f"replaced {count} constant{'s' if count != 1 else ''}", file=out)
