@@ -16,7 +16,7 @@ interpreter's own format:
    declared length fails before anything of that size is allocated.
 
 The number of examples comes from the hypothesis profile (tests/conftest.py), cut
-with ``PYCFILE_CORPUS=quick`` (the secondary CI hosts: a sixth).
+with the quick corpus (the default, and the secondary CI hosts: a sixth).
 """
 
 from __future__ import annotations
