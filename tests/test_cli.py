@@ -530,3 +530,20 @@ def test_terminal_controls_are_escaped(command: List[str], tmp_path: Path) -> No
         assert "\\x1b]0;owned\\x07\\x1b[2J\\x9b31m\\u202eevil\\x0d" in shown or "hostile\\x1b[1m.pyc" in shown
     if command[0] in ("dis", "diff"):
         assert "\\x1b]0;owned\\x07\\x1b[2J\\x9b31m\\u202eevil\\x0d" in shown
+
+
+def test_patch_matches_2x_8bit_strings_by_text(oracle_for: OracleFor, tmp_path: Path) -> None:
+    """On a 2.7 pyc, --replace TEXT matches the 8-bit str b"original bytes" (ASCII, as
+    Python 2's == says) and it stays an 8-bit str; non-ASCII text gets a hint."""
+    oracle = oracle_for("cpython-2.7")
+    path = _pyc(oracle_for, "cpython-2.7", tmp_path)
+    assert module_cmd("patch", path, "--replace", "original bytes", "by text").stdout.startswith("replaced 3 constants\n")
+    result = oracle.call("import_sourceless", pyc=path.read_bytes().hex(), name="cli_py2_text", attributes=["B", "S"])
+    assert result["values"] == {"B": {"t": "bytes", "v": b"by text".hex()}, "S": str_tree("original text")}
+    before = _state(path)
+    proc = module_cmd("patch", path, "--replace", "by têxt", "x", expect=1)
+    assert proc.stderr == (
+        "pycfile patch: no constant matched 'by têxt' (in 2.x non-ASCII text matches unicode only: "
+        "--type bytes matches 8-bit strings); nothing written\n"
+    )
+    assert _state(path) == before
