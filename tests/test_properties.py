@@ -1,6 +1,6 @@
 """The four round-trip properties, proven by hypothesis against every real interpreter.
 
-For each interpreter in ``interpreters.REQUIRED`` (a missing one fails, see
+For each interpreter in ``interpreters.REQUIRED`` (a missing one skips, or fails under PYCFILE_STRICT=1, see
 ``interpreters.require``), with values drawn from :mod:`pycfile.strategies` for that
 interpreter's own format:
 
