@@ -29,7 +29,7 @@ from hypothesis import HealthCheck, settings
 
 import shared_samples
 from corpus import CORPUS_VARIABLE, corpus_part, corpus_size
-from interpreters import MISSING, STRICT_VARIABLE, Interpreter, require
+from interpreters import MISSING, REQUIRED, STRICT_VARIABLE, Interpreter, require
 from oracle import Oracle, OracleFor
 
 _COMMON = dict(deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
@@ -69,6 +69,10 @@ def oracle_for() -> Iterator[OracleFor]:
         oracle.close()
 
 
+def _order(key: str) -> int:
+    return REQUIRED.index(key) if key in REQUIRED else len(REQUIRED)
+
+
 def _skip_reason(report: pytest.TestReport) -> str:
     longrepr = report.longrepr
     if isinstance(longrepr, tuple) and len(longrepr) == 3:
@@ -87,7 +91,7 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
     parts = []
     if for_interpreters:
         parts.append(
-            f"{for_interpreters} for want of {', '.join(sorted(MISSING))} (install them with pyenv or as "
+            f"{for_interpreters} for want of {', '.join(sorted(MISSING, key=_order))} (install them with pyenv or as "
             "python3.X/pypy3 on PATH, or list them in PYCFILE_INTERPRETERS)"
         )
     if for_samples:
