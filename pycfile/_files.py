@@ -193,12 +193,16 @@ def _write_unnamed(directory: str, name: str, target: str, data: bytes, mode: Op
         _fill(fd, data, mode)
         for attempt in range(3):
             try:
-                os.link(f"/proc/self/fd/{fd}", link, follow_symlinks=True)
+                _link(fd, link)
                 break
             except FileExistsError:
                 if attempt == 2:
                     raise
                 _unlink_quietly(link)  # left by a process killed between link and rename
+            except OSError as e:
+                if e.errno in (errno.EXDEV, errno.EPERM, errno.EOPNOTSUPP, errno.EINVAL, errno.ENOSYS):
+                    return False  # the file system cannot link it: write a named file instead
+                raise
         try:
             os.replace(link, target)
         except BaseException:
@@ -207,6 +211,18 @@ def _write_unnamed(directory: str, name: str, target: str, data: bytes, mode: Op
     finally:
         os.close(fd)
     return True
+
+
+def _link(fd: int, path: str) -> None:
+    """Give the unnamed file open as ``fd`` the name ``path``: ``linkat`` of
+    ``/proc/self/fd/FD`` with ``AT_SYMLINK_FOLLOW``.  (A directory descriptor is passed
+    because before Python 3.14 ``os.link`` calls plain ``link``, which does not follow the
+    ``/proc`` link, when it has none.)"""
+    proc = os.open("/proc/self/fd", os.O_RDONLY | getattr(os, "O_DIRECTORY", 0) | getattr(os, "O_CLOEXEC", 0))
+    try:
+        os.link(str(fd), path, src_dir_fd=proc, follow_symlinks=True)
+    finally:
+        os.close(proc)
 
 
 def _write_named(directory: str, name: str, target: str, data: bytes, mode: Optional[int]) -> None:

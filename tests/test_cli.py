@@ -469,7 +469,7 @@ def test_a_kill_during_the_write_leaves_no_temporary_file(how: str, sig: int, tm
     )
     try:
         assert proc.stdout is not None
-        assert proc.stdout.readline() == "replaced 5 constants\n" and proc.stdout.readline() == "writing\n"
+        assert proc.stdout.readline().startswith("replaced ") and proc.stdout.readline() == "writing\n"
         proc.send_signal(sig)
         _, err = proc.communicate(timeout=60)
     finally:

@@ -251,12 +251,18 @@ def test_anything_flavour_reaches_its_corners() -> None:
 
     find(values, shared, settings=settings(max_examples=2000, database=None))
     find(values, lambda v: isinstance(v, pycfile.ListValue) and any(i is v for i in v.items), settings=settings(max_examples=5000, database=None))
-    find(
-        pst.floats((3, 12)),
-        lambda f: f.code == "g" and f.raw[6:] in (b"\xf8\x7f", b"\xf8\xff") and f.raw[:6] != bytes(6),
-        settings=settings(max_examples=5000, database=None),
-    )
+    find(pst.floats((3, 12)), _quiet_nan_with_payload, settings=settings(max_examples=5000, database=None))
     find(pst.strs((3, 12)), lambda s: any(0xD800 <= ord(c) <= 0xDFFF for c in s.value), settings=settings(max_examples=5000, database=None))
+
+
+def _quiet_nan_with_payload(f: Any) -> bool:
+    """A binary float that is a quiet NaN (either sign) other than the default one.  (Not
+    one exact top byte pair: some seeds met no such payload in 5000 examples.)"""
+    if f.code != "g":
+        return False
+    bits = int.from_bytes(f.raw, "little")
+    mantissa = bits & ((1 << 52) - 1)
+    return (bits >> 52) & 0x7FF == 0x7FF and bool(mantissa >> 51) and mantissa != 1 << 51
 
 
 def _walk_shallow(value: Any) -> Iterator[Any]:
