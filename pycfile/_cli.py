@@ -1,21 +1,29 @@
-"""The ``pycfile`` command (also ``python -m pycfile``).
+"""The ``pycfile`` command (also ``python -m pycfile``); its manual is docs/cli.md.
 
 Each subcommand is one function taking the parsed arguments and returning the exit
 status, plus one :func:`register` call naming it and declaring its arguments.  Exit
 status: 0 ok, 1 a difference (``diff``) or a failed check (``verify``, a ``patch`` that
-matched nothing), 2 bad input or usage (the message gives the offset and the path in the
-object tree).  Files are written atomically: a failed command leaves them as they were.
+matched nothing), 2 bad input or usage (the message names the file and gives the offset
+and the path in the object tree).  Files are written atomically (``pycfile._files``): a
+failed command leaves them as they were, and an output path that cannot be written (a
+directory, a FIFO, ``-o ""``) is refused before anything is read or written.  Text
+output escapes the terminal control characters a pyc's names and strings may hold.
 """
 
 from __future__ import annotations
 
 import argparse
 import ast
+import contextlib
 import json
 import os
+import re
+import signal
 import subprocess
 import sys
-from typing import Any, Callable, Dict, List, Optional, Sequence, TextIO, Union
+import threading
+from types import FrameType
+from typing import Any, Callable, Dict, Iterator, List, Optional, Sequence, TextIO, Tuple, Union
 
 import attrs
 
@@ -23,11 +31,13 @@ from ._code import Code, code_fields
 from ._diff import diff
 from ._discovery import discover, find_for_version
 from ._edit import _replace, _replace_filename
-from ._errors import PycError
-from ._pyc import PycFile, dump, load
+from ._errors import NotPycError, NotRegularFileError, PycError, UnknownMagicError
+from ._files import check_regular, check_target, read_regular
 from ._formats import has_refs
+from ._pyc import PycFile, dump, loads
 from ._refs import deep, normalize, strip_refs, unique_values
 from ._stamp import restamp, to_hash_based, to_timestamp
+from ._versions import _BY_VERSION, PythonVersion, format_for_version
 from ._values import (
     Bytes,
     Complex,
@@ -78,19 +88,114 @@ def register(name: str, help: str, configure: Configure, run: Run) -> None:
     _COMMANDS.append(_Command(name, help, configure, run))
 
 
+# -- terminal safety -----------------------------------------------------------------
+
+# C0 controls but tab and newline, DEL, C1 controls, and the bidirectional overrides and
+# isolates ("Trojan source"): shown as \\xNN / \\uNNNN instead of acting on the terminal.
+_UNSAFE = [c for c in range(0x20) if c not in (0x09, 0x0A)] + list(range(0x7F, 0xA0))
+_UNSAFE += [0x061C, 0x200E, 0x200F] + list(range(0x202A, 0x202F)) + list(range(0x2066, 0x206A))
+_ESCAPES = {c: (f"\\x{c:02x}" if c < 0x100 else f"\\u{c:04x}") for c in _UNSAFE}
+
+
+def escape(text: str) -> str:
+    """``text`` with terminal control characters escaped (tab and newline kept)."""
+    return text.translate(_ESCAPES)
+
+
+class _Escaping:
+    """A text stream writing to another with :func:`escape` applied."""
+
+    def __init__(self, stream: TextIO) -> None:
+        self._stream = stream
+
+    def write(self, text: str) -> int:
+        return self._stream.write(escape(text))
+
+    def flush(self) -> None:
+        self._stream.flush()
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._stream, name)
+
+
 def _out(args: argparse.Namespace) -> TextIO:
     stream: TextIO = getattr(args, "stdout", None) or sys.stdout
-    return stream
+    return _Escaping(stream)  # type: ignore[return-value]
+
+
+# -- reading and writing -----------------------------------------------------------------
+
+_VERSION_ARG = re.compile(r"(?i)(cpython|pypy)?-?(\d+)\.(\d+)")
+
+
+def parse_version(text: str) -> PythonVersion:
+    """A ``--read-as`` value: ``3.8`` (CPython), ``cpython3.8``, ``pypy3.9``
+    (``cpython-3.8``, ``pypy-3.9`` too), a version pycfile knows a pyc format of."""
+    m = _VERSION_ARG.fullmatch(text.strip())
+    if m is None:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a version: give MAJOR.MINOR (3.8) or pypyMAJOR.MINOR (pypy3.9)")
+    version = PythonVersion(int(m.group(2)), int(m.group(3)), (m.group(1) or "cpython").lower())
+    try:
+        format_for_version(version)
+    except ValueError:
+        names = ", ".join(f"{'pypy' if i == 'pypy' else ''}{a}.{b}" for i, a, b in sorted(_BY_VERSION))
+        raise argparse.ArgumentTypeError(f"pycfile knows no pyc format of {version}; known: {names}") from None
+    return version
+
+
+def _read(path: str, args: argparse.Namespace) -> Tuple[bytes, PycFile]:
+    """The bytes and the model of the pyc at ``path`` (read as ``--read-as`` if given);
+    any problem is a CommandError naming ``path``."""
+    version: Optional[PythonVersion] = getattr(args, "read_as", None)
+    data = read_regular(path)  # OSError and NotRegularFileError name the path already
+    try:
+        return data, loads(data, version=version)
+    except NotPycError as e:
+        what = f"{e.looks_like}, " if e.looks_like else ""
+        raise CommandError(f"not a pyc file: {path} ({what}it starts with {e.magic!r})") from None
+    except UnknownMagicError as e:
+        number = int.from_bytes(e.magic[:2], "little")
+        raise CommandError(
+            f"{path}: unknown magic number {number} (bytes {e.magic.hex(' ')}); "
+            "--read-as VERSION reads it as a known version (e.g. --read-as 3.12)"
+        ) from None
+    except PycError as e:
+        raise CommandError(f"{path}: {type(e).__name__}: {e}") from None
+
+
+def _load(path: str, args: argparse.Namespace) -> PycFile:
+    return _read(path, args)[1]
+
+
+def _target(args: argparse.Namespace) -> str:
+    """Where the command writes (``-o``, else FILE in place), checked before anything
+    is read or written: an empty path, a directory, a FIFO, a device are refused."""
+    target: str = args.file if args.output is None else args.output
+    if target == "":
+        raise CommandError("-o/--output: an empty path names no file")
+    check_target(target)
+    return target
 
 
 def _write(pyc: PycFile, args: argparse.Namespace) -> str:
-    target = args.output or args.file
+    target = _target(args)
     dump(pyc, target)
-    return str(target)
+    return target
 
 
 def _file_argument(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("file", help="the .pyc file")
+    _read_as_argument(parser)
+
+
+def _read_as_argument(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--read-as",
+        metavar="VERSION",
+        type=parse_version,
+        help="read the pyc as this version whatever its magic number says: 3.8, pypy3.9... "
+        "(for a magic pycfile does not know)",
+    )
 
 
 def _output_argument(parser: argparse.ArgumentParser) -> None:
@@ -108,11 +213,7 @@ def _mode(pyc: PycFile) -> str:
 
 
 def _info(args: argparse.Namespace) -> int:
-    with open(args.file, "rb") as f:
-        data = f.read()
-    from ._pyc import loads
-
-    pyc = loads(data)
+    data, pyc = _read(args.file, args)
     header = pyc.header
     fmt = pyc.format
     values = unique_values(pyc.code)
@@ -272,7 +373,7 @@ def _dump_text(pyc: PycFile, as_json: bool) -> str:
 
 
 def _dump(args: argparse.Namespace) -> int:
-    _out(args).write(deep(_dump_text, load(args.file), args.json))
+    _out(args).write(deep(_dump_text, _load(args.file, args), args.json))
     return 0
 
 
@@ -306,12 +407,14 @@ def _patch(args: argparse.Namespace) -> int:
             mapping[convert(old)] = convert(new)
         except (ValueError, SyntaxError) as e:
             raise CommandError(f"--replace {old!r} {new!r} is not a {args.type}: {e}") from None
-    pyc = load(args.file)
+    _target(args)
+    pyc = _load(args.file, args)
     out = _out(args)
     if mapping:
         pyc, count = deep(_replace, pyc, mapping)
         if count == 0:
-            hint = " (the 8-bit strings of 2.x match --type bytes)" if pyc.version.major < 3 and args.type == "str" else ""
+            non_ascii = any(isinstance(k, str) and not k.isascii() for k in mapping)
+            hint = " (in 2.x non-ASCII text matches unicode only: --type bytes matches 8-bit strings)" if pyc.version.major < 3 and non_ascii else ""
             print(f"pycfile patch: no constant matched {', '.join(repr(k) for k in mapping)}{hint}; nothing written", file=sys.stderr)
             return 1
         print(f"replaced {count} constant{'s' if count != 1 else ''}", file=out)
@@ -350,7 +453,8 @@ register("patch", "replace constants and file names", _patch_arguments, _patch)
 
 
 def _strip_refs(args: argparse.Namespace) -> int:
-    pyc = load(args.file)
+    _target(args)
+    pyc = _load(args.file, args)
     pyc = normalize(pyc) if args.normalize else strip_refs(pyc)
     print(f"wrote {_write(pyc, args)}", file=_out(args))
     return 0
@@ -371,7 +475,10 @@ register("strip-refs", "drop FLAG_REFs nothing references (reproducible output)"
 
 
 def _restamp(args: argparse.Namespace) -> int:
-    pyc = load(args.file)
+    _target(args)
+    if args.source is not None:
+        check_regular(args.source)  # a directory or a FIFO has no stamp to take
+    pyc = _load(args.file, args)
     mode = args.mode
     if mode == "keep" and (args.mtime is not None or args.source_size is not None):
         mode = "timestamp"  # a stored mtime or size only exists in timestamp pycs
@@ -411,7 +518,7 @@ register("restamp", "make the header match a source (timestamp or hash-based)", 
 
 
 def _diff(args: argparse.Namespace) -> int:
-    differences = diff(load(args.a), load(args.b))
+    differences = diff(_load(args.a, args), _load(args.b, args))
     out = _out(args)
     for difference in differences:
         print(difference, file=out)
@@ -421,6 +528,7 @@ def _diff(args: argparse.Namespace) -> int:
 def _diff_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("a", help="the first .pyc file")
     parser.add_argument("b", help="the second .pyc file")
+    _read_as_argument(parser)
 
 
 register("diff", "semantic differences of two pycs (exit 1 if any)", _diff_arguments, _diff)
@@ -432,7 +540,7 @@ register("diff", "semantic differences of two pycs (exit 1 if any)", _diff_argum
 def _dis(args: argparse.Namespace) -> int:
     from ._instructions import disassemble
 
-    disassemble(load(args.file), file=_out(args))
+    disassemble(_load(args.file, args), file=_out(args))
     return 0
 
 
@@ -481,7 +589,7 @@ sys.stdout.write("loads: code object %r\n" % (code.co_name,))
 
 
 def _verify(args: argparse.Namespace) -> int:
-    pyc = load(args.file)
+    pyc = _load(args.file, args)
     out = _out(args)
     if args.python:
         python = args.python
@@ -536,26 +644,69 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _error(e: BaseException) -> str:
+    """The message of an error a command raised (its class named where that helps)."""
+    if isinstance(e, (CommandError, NotRegularFileError)):
+        return str(e)
+    if isinstance(e, PycError):
+        return f"{type(e).__name__}: {e}"
+    if isinstance(e, OSError) and e.strerror:
+        return f"{e.filename}: {e.strerror}" if e.filename is not None else e.strerror
+    return str(e)
+
+
+class _Terminated(BaseException):
+    """SIGTERM or SIGHUP arrived: unwinds like KeyboardInterrupt, so whatever is being
+    written is cleaned up, then exits with 128 + the signal number."""
+
+    def __init__(self, signum: int) -> None:
+        super().__init__(signum)
+        self.signum = signum
+
+
+def _terminate(signum: int, frame: Optional[FrameType]) -> None:
+    raise _Terminated(signum)
+
+
+@contextlib.contextmanager
+def _signals_unwind() -> Iterator[None]:
+    """SIGTERM and SIGHUP raise :class:`_Terminated` while a command runs (in the main
+    thread, where their handler is the default); the handlers are restored after."""
+    saved: Dict[int, Any] = {}
+    if threading.current_thread() is threading.main_thread():
+        for name in ("SIGTERM", "SIGHUP"):
+            signum = getattr(signal, name, None)
+            if signum is not None and signal.getsignal(signum) == signal.SIG_DFL:
+                saved[signum] = signal.signal(signum, _terminate)
+    try:
+        yield
+    finally:
+        for signum, handler in saved.items():
+            signal.signal(signum, handler)
+
+
 def main(argv: Optional[Sequence[str]] = None) -> int:
     """Run the command line; returns the exit status."""
     args = build_parser().parse_args(argv)
     run: Run = args.run
     try:
-        return run(args)
+        with _signals_unwind():
+            return run(args)
     except CommandError as e:
-        print(f"pycfile {args.command}: error: {e}", file=sys.stderr)
+        print(escape(f"pycfile {args.command}: error: {_error(e)}"), file=sys.stderr)
         return e.status
-    except PycError as e:
-        where = f" (offset {e.offset}, path {e.path or '-'})" if e.offset is not None or e.path else ""
-        print(f"pycfile {args.command}: error: {type(e).__name__}: {e}{where}", file=sys.stderr)
-        return 2
     except BrokenPipeError:  # the reader went away (`pycfile dump x.pyc | head`)
         sys.stderr.close()
         return 0
-    except (OSError, ValueError, TypeError) as e:
-        print(f"pycfile {args.command}: error: {e}", file=sys.stderr)
+    except (PycError, OSError, ValueError, TypeError) as e:
+        print(escape(f"pycfile {args.command}: error: {_error(e)}"), file=sys.stderr)
         return 2
     except subprocess.TimeoutExpired as e:
         print(f"pycfile {args.command}: error: the interpreter took longer than {e.timeout} s", file=sys.stderr)
         return 1
+    except _Terminated as e:
+        print(f"pycfile {args.command}: terminated by signal {e.signum}", file=sys.stderr)
+        return 128 + e.signum
+
+
 from . import _cli_scan  # noqa: E402,F401  (registers "scan"; imports register from here)

@@ -127,6 +127,9 @@ def _replace(pyc: PycFile, mapping: Mapping[Any, Any]) -> Tuple[PycFile, int]:
     wanted: Dict[Key, Any] = {}
     for old, new in mapping.items():
         wanted[keys.python(old)] = new
+    # 2.x: a text key also matches the 8-bit strings that equal it as Python 2 compares
+    # them (ASCII only: there "caf\xc3\xa9" != u"caf\xe9"); bytes keys match exactly.
+    texts = _eight_bit_texts(mapping) if fmt.version.major < 3 else {}
     code = copy_value(pyc.code)
     result = PycFile(attrs.evolve(pyc.header), code, pyc.trailer)
     if not isinstance(code, Code):
@@ -141,6 +144,8 @@ def _replace(pyc: PycFile, mapping: Mapping[Any, Any]) -> Tuple[PycFile, int]:
         for i, item in enumerate(container.items):
             key = keys.model(item) if wanted else None
             if key is not None and key in wanted:
+                sites.append((container.items, i, item))
+            elif texts and isinstance(item, Bytes) and item.value in texts:
                 sites.append((container.items, i, item))
             else:
                 scan(item)
@@ -160,13 +165,30 @@ def _replace(pyc: PycFile, mapping: Mapping[Any, Any]) -> Tuple[PycFile, int]:
         if new is None:
             key = keys.model(old)
             assert key is not None
-            wanted_value = wanted[key]
-            new = copy_value(wanted_value) if _is_model(wanted_value) else constant_from_python(wanted_value, fmt, builder)
+            if key in wanted:
+                value = wanted[key]
+            else:  # matched by text: an 8-bit str of 2.x
+                assert isinstance(old, Bytes)
+                value = texts[old.value]
+            if key not in wanted and isinstance(old, Bytes) and type(value) is str:  # stays 8-bit
+                new = Bytes(value.encode("utf-8", "surrogateescape"), old.code, old.flag_ref)
+            else:
+                new = copy_value(value) if _is_model(value) else constant_from_python(value, fmt, builder)
             if refs and counts[id(old)] > 1 and not isinstance(new, Singleton):
                 new.flag_ref = True  # shared, so CPython's refcount is above one
             made[id(old)] = new
         items[i] = new
     return result, len(sites)
+
+
+def _eight_bit_texts(mapping: Mapping[Any, Any]) -> Dict[bytes, Any]:
+    """The ASCII text keys of ``mapping`` as the 8-bit strings of 2.x they equal (the
+    bytes keys win where both name the same string)."""
+    texts = {old.encode("ascii"): new for old, new in mapping.items() if type(old) is str and old.isascii()}
+    for old in mapping:
+        if type(old) is bytes:
+            texts.pop(old, None)
+    return texts
 
 
 def _is_model(obj: Any) -> bool:
@@ -181,8 +203,18 @@ def replace_constants(pyc: PycFile, mapping: Mapping[Any, Any]) -> PycFile:
     included) and inside the tuple and frozenset constants there.  Matching is by type
     and value: ``1``, ``True`` and ``1.0`` are different constants, NaN matches NaN, and
     ``0.0`` is not ``-0.0``; keys may be None, bool, int, float, complex, str, bytes,
-    Ellipsis, and tuples or frozensets of those.  In 2.x pycs, ``bytes`` keys match the
-    8-bit ``str`` constants and ``str`` keys the ``unicode`` ones.
+    Ellipsis, and tuples or frozensets of those.
+
+    In 2.x pycs, ``str`` keys match the ``unicode`` constants and, as Python 2's ``==``
+    does, the 8-bit ``str`` constants of the same text when it is ASCII (``"hello"``
+    matches ``u"hello"`` and ``"hello"``).  Beyond ASCII they match ``unicode`` only: the
+    pyc does not say which encoding the source had (Python 2 also finds
+    ``"caf\xc3\xa9" != u"caf\xe9"``), so name such an 8-bit string by its bytes
+    (``b"caf\xc3\xa9"``).  ``bytes`` keys match the 8-bit strings exactly, whatever they
+    hold; a ``str`` inside a tuple or frozenset key matches ``unicode`` items only.  An
+    8-bit string matched by a ``str`` key and replaced by a ``str`` stays an 8-bit string
+    with the same type code (``s``, or ``t`` when interned), the new text encoded as
+    UTF-8 (what a ``# -*- coding: utf-8 -*-`` source holds).
 
     The new value is written the way that version's compiler writes such a constant:
     :func:`pycfile.from_python`'s rules plus the compiler's (identifier-like strings

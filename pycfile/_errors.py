@@ -7,6 +7,8 @@ Errors are split by who is at fault (as h11 does):
   object tree (``code.co_consts[3].co_names[0]``) and the format version.
 * :class:`UnwritableError` -- a model given to a writer cannot be written for its
   version (a type code that version does not have, a value out of range, ...).
+* :class:`NotRegularFileError` -- a path to read (or write) names a FIFO, a device or a
+  socket, which pycfile never opens for reading (it could block or never end).
 
 Each also subclasses the standard exception users already catch for that kind of
 failure (``ValueError``, and ``EOFError`` for truncated input), as cbor2 does.
@@ -14,7 +16,7 @@ failure (``ValueError``, and ``EOFError`` for truncated input), as cbor2 does.
 
 from __future__ import annotations
 
-from typing import Any, Optional
+from typing import Any, Optional, Tuple
 
 __all__ = [
     "BadHeaderError",
@@ -22,6 +24,8 @@ __all__ = [
     "BadPycError",
     "NestingTooDeepError",
     "NoPythonValueError",
+    "NotPycError",
+    "NotRegularFileError",
     "PycError",
     "TruncatedError",
     "UnknownMagicError",
@@ -129,3 +133,40 @@ class NoPythonValueError(PycError, ValueError):
     tuple, frozenset, slice or frozendict that contains itself through immutable
     containers only (valid marshal data: CPython's reader builds such a tuple, Python code
     cannot), a text float that is not a number, or a model holding a non-value."""
+class NotPycError(UnknownMagicError):
+    """The data is not a pyc at all (text, an executable, an archive...): its first four
+    bytes are no magic number and do not end in ``\\r\\n`` as every magic since 1.3 does.
+
+    A subclass of :class:`UnknownMagicError` (``version=`` still reads the data as that
+    version); :attr:`looks_like` names what the bytes look like, when pycfile can tell.
+    """
+
+    def __init__(self, magic: bytes, looks_like: str = "") -> None:
+        what = f" ({looks_like})" if looks_like else ""
+        BadPycError.__init__(
+            self, f"not a pyc file{what}: its first bytes {magic.hex(' ')} ({magic!r}) are no magic number", offset=0
+        )
+        #: The first four bytes as read.
+        self.magic = magic
+        #: What the data looks like ("text", "an ELF executable", ...), or "".
+        self.looks_like = looks_like
+
+    def __reduce__(self) -> Tuple[Any, ...]:
+        return (type(self), (self.magic, self.looks_like), self.__dict__)
+
+
+class NotRegularFileError(PycError, OSError):
+    """A path names something other than a regular file: a FIFO, a character or block
+    device, a socket.  pycfile refuses to read those (a FIFO blocks, ``/dev/zero`` never
+    ends) and to replace them.  Also an ``OSError``; :attr:`filename` is the path given
+    and :attr:`kind` what it is (``"FIFO"``, ``"character device"``...).
+    """
+
+    def __init__(self, filename: str, kind: str) -> None:
+        super().__init__(f"{filename} is a {kind}, not a regular file")
+        self.filename = filename
+        #: What the path names: "FIFO", "character device", "block device", "socket"...
+        self.kind = kind
+
+    def __reduce__(self) -> Tuple[Any, ...]:
+        return (type(self), (self.filename, self.kind), self.__dict__)

@@ -15,7 +15,8 @@ from typing import Iterator, List, Optional, Tuple, Union
 import attrs
 
 from . import _accel
-from ._errors import PycError, TruncatedError, UnwritableError
+from ._errors import NotPycError, PycError, TruncatedError, UnwritableError
+from ._files import read_regular
 from ._versions import _BY_MAGIC, PycFormat, PythonVersion, format_for_magic
 
 __all__ = ["FLAG_CHECK_SOURCE", "FLAG_HASH_BASED", "PycHeader", "read_header", "read_header_bytes", "scan_headers"]
@@ -105,7 +106,11 @@ def read_header_bytes(data: bytes, fmt: Optional[PycFormat] = None) -> PycHeader
         raise TruncatedError(f"a pyc starts with 4 magic bytes; only {n} given", offset=0)
     magic = bytes(data[:4])
     if fmt is None:
-        fmt = _BY_MAGIC.get(magic) or format_for_magic(magic)  # the latter raises
+        fmt = _BY_MAGIC.get(magic)
+        if fmt is None:
+            if magic[2:] != b"\r\n":  # every magic since 1.3 ends so; 1.0-1.2's are known
+                raise NotPycError(magic, _looks_like(data))
+            fmt = format_for_magic(magic)  # raises UnknownMagicError
     size = fmt.header_size
     if n < size:
         raise TruncatedError(
@@ -122,19 +127,44 @@ def read_header_bytes(data: bytes, fmt: Optional[PycFormat] = None) -> PycHeader
     return PycHeader(magic, fmt, mtime=mtime, source_size=source_size)
 
 
+# What a file that is not a pyc starts with: (prefix, what it is).
+_SIGNATURES = [
+    (b"\x7fELF", "an ELF executable"),
+    (b"MZ", "a Windows executable"),
+    (b"PK\x03\x04", "a zip archive"),
+    (b"\x1f\x8b", "gzip data"),
+    (b"#!", "a script"),
+    (b"%PDF", "a PDF document"),
+    (b"\x89PNG", "a PNG image"),
+    (b"\xef\xbb\xbf", "UTF-8 text"),
+]
+
+
+def _looks_like(data: bytes) -> str:
+    """What data that is no pyc looks like, from its first bytes ("" if unsure)."""
+    head = bytes(data[:64])
+    for prefix, what in _SIGNATURES:
+        if head.startswith(prefix):
+            return what
+    try:
+        text = head.decode("utf-8")
+    except UnicodeDecodeError as e:  # cut in the middle of a character at the end?
+        text = head[: e.start].decode("utf-8") if e.start > len(head) - 4 else ""
+    if text and all(c.isprintable() or c in "\t\r\n\f" for c in text):
+        return "text"
+    return ""
+
+
 def read_header(path: Union[str, "os.PathLike[str]"]) -> PycHeader:
     """The header of the pyc at ``path``, reading only its first 16 bytes.
 
-    Raises :class:`~pycfile.TruncatedError` for a file shorter than its header and
+    Raises :class:`~pycfile.TruncatedError` for a file shorter than its header,
     :class:`~pycfile.UnknownMagicError` for a magic pycfile does not know (register it
-    with :func:`~pycfile.register_magic`); ``OSError`` if the file cannot be read.
+    with :func:`~pycfile.register_magic`) and its subclass :class:`~pycfile.NotPycError`
+    for a file that is no pyc at all; :class:`~pycfile.NotRegularFileError` for a FIFO,
+    device or socket (never opened for reading), ``OSError`` if the file cannot be read.
     """
-    fd = os.open(path, _O_RDONLY)
-    try:
-        data = os.read(fd, 16)
-    finally:
-        os.close(fd)
-    return read_header_bytes(data)
+    return read_header_bytes(read_regular(path, 16))
 
 
 def scan_headers(
@@ -145,7 +175,8 @@ def scan_headers(
 
     A file whose header cannot be read yields ``(path, error)`` -- the
     :class:`~pycfile.PycError` or ``OSError`` -- instead, so one bad file does not end
-    the scan.  Each directory yields its files in name order, then its subdirectories
+    the scan.  Only regular files are read: a FIFO, device or socket with such a name
+    yields :class:`~pycfile.NotRegularFileError`, and nothing blocks.  Each directory yields its files in name order, then its subdirectories
     are scanned in name order (depth first); symbolic links to directories are not
     followed.
     """
@@ -159,34 +190,45 @@ def scan_headers(
         except OSError as e:
             yield directory, e
             continue
-        paths = [entry.path for entry in entries if entry.name.endswith(suffixes)]
-        for path, data in zip(paths, heads(paths, 16)):
+        named = [entry for entry in entries if entry.name.endswith(suffixes)]
+        # Regular files (as scandir saw them) are read in one batch; anything else is
+        # looked at alone, and refused unless it turned into a regular file since.
+        regular = [entry.path for entry in named if _is_regular(entry)]
+        read = dict(zip(regular, heads(regular, 16)))
+        for entry in named:
+            data = read[entry.path] if entry.path in read else _head(entry.path, 16)
             if isinstance(data, OSError):
-                yield path, data
+                yield entry.path, data
                 continue
             try:
-                yield path, read_header_bytes(data)
+                yield entry.path, read_header_bytes(data)
             except PycError as e:
-                yield path, e
+                yield entry.path, e
         subdirs = [e.path for e in entries if not e.name.endswith(suffixes) and e.is_dir(follow_symlinks=False)]
         stack.extend(reversed(subdirs))
 
 
+def _is_regular(entry: "os.DirEntry[str]") -> bool:
+    try:
+        return entry.is_file()
+    except OSError:
+        return False
+
+
+def _head(path: str, size: int) -> Union[bytes, OSError]:
+    """The file's first ``size`` bytes, or the OSError (NotRegularFileError included)
+    reading it raised."""
+    try:
+        return read_regular(path, size)
+    except OSError as e:
+        return e
+
+
 def _heads(paths: List[str], size: int) -> List[Union[bytes, OSError]]:
     """Each file's first ``size`` bytes, or the OSError reading it raised (in pure
-    Python; the C accelerator has its own, ``_accel.heads``)."""
-    out: List[Union[bytes, OSError]] = []
-    for path in paths:
-        try:
-            fd = os.open(path, _O_RDONLY)
-            try:
-                out.append(os.read(fd, size))
-            finally:
-                os.close(fd)
-        except OSError as e:
-            out.append(e)
-    return out
+    Python; the C accelerator has its own, ``_accel.heads``, which opens with
+    O_NONBLOCK too)."""
+    return [_head(path, size) for path in paths]
 
 
 _NAME = operator.attrgetter("name")
-_O_RDONLY = os.O_RDONLY | getattr(os, "O_BINARY", 0)

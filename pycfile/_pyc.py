@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import os
-import tempfile
 from typing import IO, Optional, Union
 
 import attrs
 
+from ._files import read_regular, write_atomic
 from ._header import PycHeader, read_header_bytes
 from ._reader import read_value
 from ._values import Value
@@ -56,10 +56,14 @@ def loads(data: bytes, *, version: Optional[VersionLike] = None) -> PycFile:
 
 
 def load(file: Union[PathLike, IO[bytes]], *, version: Optional[VersionLike] = None) -> PycFile:
-    """Read a pyc from a path or a binary file object."""
+    """Read a pyc from a path or a binary file object.
+
+    Only a regular file is read from a path: a directory raises ``IsADirectoryError``, a
+    FIFO, device or socket :class:`~pycfile.NotRegularFileError` (nothing blocks, nothing
+    reads without end).
+    """
     if isinstance(file, (str, os.PathLike)):
-        with open(file, "rb") as f:
-            data = f.read()
+        data = read_regular(file)
     else:
         data = file.read()
     return loads(data, version=version)
@@ -71,35 +75,20 @@ def dumps(pyc: PycFile) -> bytes:
 
 
 def dump(pyc: PycFile, file: Union[PathLike, IO[bytes]]) -> None:
-    """Write a pyc to a path (atomically: a temporary file, then a rename) or to a
-    binary file object.  The bytes are made in full before anything is written, so a
-    model that cannot be written leaves the target untouched."""
+    """Write a pyc to a path (atomically: a new file, then a rename) or to a binary file
+    object.  The bytes are made in full before anything is written, so a model that
+    cannot be written leaves the target untouched.
+
+    A path that is a symbolic link is written through (the file it points to is
+    replaced); a directory, FIFO, device or socket is refused before anything is written.
+    The new file keeps the old one's permission bits but never its setuid, setgid or
+    sticky bit.  No temporary file outlives the call, even when the process is killed
+    during the write where Linux's ``O_TMPFILE`` works; elsewhere one left by a killed
+    process is removed by the next write of the same path.  Errors name ``file``, not a
+    temporary file.
+    """
     data = dumps(pyc)
     if isinstance(file, (str, os.PathLike)):
-        atomic_write(os.fspath(file), data)
+        write_atomic(file, data)
     else:
         file.write(data)
-
-
-def atomic_write(path: str, data: bytes) -> None:
-    """Write ``data`` to ``path`` through a temporary file in the same directory and
-    a rename, keeping the old file's permissions; the old file stays as it was if
-    anything fails."""
-    directory = os.path.dirname(os.path.abspath(path))
-    fd, tmp = tempfile.mkstemp(prefix="." + os.path.basename(path) + ".", suffix=".tmp", dir=directory)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
-        try:
-            os.chmod(tmp, os.stat(path).st_mode & 0o7777)
-        except FileNotFoundError:
-            os.chmod(tmp, 0o644)
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except FileNotFoundError:
-            pass
-        raise

@@ -1315,7 +1315,7 @@ heads(PyObject *self, PyObject *args)
         int fd, err = 0;
         Py_BEGIN_ALLOW_THREADS
         do {
-            fd = open(PyBytes_AS_STRING(encoded), O_RDONLY | O_CLOEXEC);
+            fd = open(PyBytes_AS_STRING(encoded), O_RDONLY | O_CLOEXEC | O_NONBLOCK);  /* a FIFO never blocks */
         } while (fd < 0 && errno == EINTR);
         if (fd < 0)
             err = errno;

@@ -13,6 +13,7 @@ from typing import Optional, Tuple, Union
 
 import attrs
 
+from ._files import check_regular, read_regular
 from ._header import FLAG_CHECK_SOURCE, FLAG_HASH_BASED
 from ._pyc import PycFile
 from ._siphash import source_hash
@@ -25,8 +26,12 @@ _U32 = 0xFFFFFFFF
 
 def source_stamp(source: PathLike) -> Tuple[int, int]:
     """``(mtime, size)`` of a source file as the import system records them: whole
-    seconds of the modification time and the size in bytes, each modulo 2**32."""
-    st = os.stat(source)
+    seconds of the modification time and the size in bytes, each modulo 2**32.
+
+    ``source`` must be a regular file (symbolic links followed): a directory raises
+    ``IsADirectoryError``, a FIFO, device or socket :class:`~pycfile.NotRegularFileError`.
+    """
+    st = check_regular(source)
     return int(st.st_mtime) & _U32, st.st_size & _U32
 
 
@@ -70,13 +75,12 @@ def to_timestamp(
 def _source_bytes(source: Union[bytes, PathLike]) -> bytes:
     if isinstance(source, (bytes, bytearray, memoryview)):
         return bytes(source)
-    with open(source, "rb") as f:
-        return f.read()
+    return read_regular(source)
 
 
 def to_hash_based(pyc: PycFile, source: Union[bytes, PathLike], *, check_source: bool = True) -> PycFile:
     """A hash-based pyc (PEP 552, 3.7+) with ``pyc``'s code and the hash of ``source``
-    (its bytes, or a path to read).
+    (its bytes, or the path of a regular file to read).
 
     ``check_source=True`` makes a *checked* pyc (flags 3: the import system compares the
     hash with the source's), ``False`` an *unchecked* one (flags 1).  ValueError for a

@@ -33,7 +33,9 @@ interpreter of the version can build every value drawn here.  Code objects carry
 fields the interpreter's code constructor accepts, so ``marshal.loads`` succeeds there.
 
 This module imports hypothesis; ``import pycfile`` does not import this module.
-Install the extra: ``pip install pycfile[hypothesis]``.
+Install the extra: ``pip install "pycfile[hypothesis]"`` (from a checkout of the
+repository: ``pip install -e ".[hypothesis]"``); without hypothesis, importing this
+module raises an ImportError that says so.
 """
 
 from __future__ import annotations
@@ -42,7 +44,17 @@ import struct
 from typing import Any, Callable, List, Optional, Protocol, Tuple, Union
 
 import attrs
-from hypothesis import strategies as st
+
+try:
+    from hypothesis import strategies as st
+except ModuleNotFoundError as _missing:  # only hypothesis itself: other errors are bugs
+    if _missing.name != "hypothesis" and not str(_missing.name).startswith("hypothesis."):
+        raise
+    raise ImportError(
+        "pycfile.strategies needs hypothesis, an optional dependency: "
+        'pip install "pycfile[hypothesis]" (from a checkout of the repository: pip install -e ".[hypothesis]")',
+        name="hypothesis",
+    ) from None
 
 from ._code import CO_FAST_CELL, CO_FAST_FREE, CO_FAST_HIDDEN, CO_FAST_LOCAL, Code, code_class, code_fields
 from ._header import FLAG_CHECK_SOURCE, FLAG_HASH_BASED, PycHeader

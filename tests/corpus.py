@@ -20,9 +20,11 @@ so editing a sample recompiles the samples only.  Each of those directories is b
 under a temporary name and renamed into place once its ``manifest.json`` is written: a
 directory that exists is complete, and concurrent runs never see half of one.
 
-``PYCFILE_CORPUS=quick`` takes a deterministic tenth of the stdlib (every 10th source in
-sorted order; all samples, all modes): from the full stdlib when that is cached, else
-compiled into ``stdlib-quick/``.
+``PYCFILE_CORPUS`` picks the size: ``quick`` (the default) takes a deterministic tenth
+of the stdlib (every 10th source in sorted order; all samples, all modes): from the full
+stdlib when that is cached, else compiled into ``stdlib-quick/``.  ``full`` takes all of
+it (``.ci/run`` asks for it on some hosts).  Tests that check every pyc of the corpus
+against an interpreter may take a stride over the quick one too (see each test).
 """
 
 from __future__ import annotations
@@ -39,10 +41,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Dict, List, Sequence, Tuple
 
+import pytest
+
 from interpreters import Interpreter
 from oracle import WORKER, CompileResult, Oracle, OracleError, worker_optimize_flag
 
-__all__ = ["SAMPLES", "CorpusPart", "Mode", "corpus", "corpus_part", "full_stdlib", "modes", "quick"]
+__all__ = ["CORPUS_VARIABLE", "SAMPLES", "CorpusPart", "Mode", "corpus", "corpus_part", "corpus_size", "full_stdlib", "modes", "quick"]
+
+CORPUS_VARIABLE = "PYCFILE_CORPUS"
 
 SAMPLES = Path(__file__).with_name("samples")
 EXCLUDED_DIRS = frozenset(["site-packages", "dist-packages", "__pycache__"])
@@ -86,9 +92,19 @@ def modes(major: int, minor: int) -> List[Mode]:
     return TIMESTAMP_MODES + (HASH_MODES if (major, minor) >= (3, 7) else [])
 
 
+def corpus_size() -> str:
+    """``quick`` (the default) or ``full``, as ``PYCFILE_CORPUS`` says; any other value
+    is a usage error."""
+    size = os.environ.get(CORPUS_VARIABLE, "").strip().lower() or "quick"
+    if size not in ("quick", "full"):
+        raise pytest.UsageError(f"{CORPUS_VARIABLE}={os.environ[CORPUS_VARIABLE]!r}: expected quick (the default) or full")
+    return size
+
+
 def quick() -> bool:
-    """Whether ``PYCFILE_CORPUS=quick`` asks for the small corpus."""
-    return os.environ.get("PYCFILE_CORPUS", "").strip().lower() == "quick"
+    """Whether the run uses the quick corpus (the default; ``PYCFILE_CORPUS=full`` is the
+    whole stdlib)."""
+    return corpus_size() == "quick"
 
 
 @dataclass(frozen=True)

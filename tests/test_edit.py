@@ -100,8 +100,50 @@ def test_py2_bytes_keys_match_8bit_strings(oracle_for: OracleFor) -> None:
     pyc = pycfile.loads(oracle.compile_source(b'S = "eight bit"\nU = u"eight bit"\n'))
     only_str = _import(oracle, pycfile.replace_constants(pyc, {b"eight bit": b"changed"}), ["S", "U"])
     assert only_str == {"S": {"t": "bytes", "v": b"changed".hex()}, "U": str_tree("eight bit")}
-    only_unicode = _import(oracle, pycfile.replace_constants(pyc, {"eight bit": "changed"}), ["S", "U"])
-    assert only_unicode == {"S": {"t": "bytes", "v": b"eight bit".hex()}, "U": str_tree("changed")}
+
+
+PY2_TEXT_SOURCE = """\
+# -*- coding: utf-8 -*-
+S = "eight bit"
+U = u"eight bit"
+N = "hello"
+C = "café"
+D = u"café"
+T = ("eight bit", 1)
+"""
+
+
+def test_py2_text_keys_match_ascii_8bit_strings(oracle_for: OracleFor) -> None:
+    """In 2.x a text key matches the 8-bit strings Python 2 finds equal to it (ASCII
+    ones) as well as unicode, and an 8-bit string replaced by text stays 8-bit, with its
+    type code ('t' for the interned "hello"); non-ASCII text matches unicode only."""
+    oracle = oracle_for("cpython-2.7")
+    pyc = pycfile.loads(oracle.compile_source(PY2_TEXT_SOURCE.encode("utf-8")))
+    names = ["S", "U", "N", "C", "D", "T"]
+    before = _import(oracle, pyc, names)
+    assert before["C"] == {"t": "bytes", "v": "café".encode().hex()} and before["D"] == str_tree("café")
+
+    patched = pycfile.replace_constants(pyc, {"eight bit": "été", "hello": "bye", "café": "tea"})
+    after = _import(oracle, patched, names)
+    assert after == dict(
+        before,
+        S={"t": "bytes", "v": "été".encode("utf-8").hex()},  # 8-bit, the new text in UTF-8
+        U=str_tree("été"),
+        N={"t": "bytes", "v": b"bye".hex()},
+        D=str_tree("tea"),  # "café" (non-ASCII) matched the unicode constant only
+        T=tuple_tree({"t": "bytes", "v": "été".encode("utf-8").hex()}, int_tree(1)),  # inside tuples too
+    )
+    codes = {}
+    for old, new in zip(pyc.code.co_consts.items, patched.code.co_consts.items):  # type: ignore[union-attr]
+        if isinstance(old, pycfile.Bytes) and old.value in (b"eight bit", b"hello"):
+            codes[old.value] = (old.code, new.code, type(new).__name__)
+    assert codes == {b"eight bit": ("s", "s", "Bytes"), b"hello": ("t", "t", "Bytes")}
+    # bytes keys: exactly as before (8-bit strings only, any bytes); non-text values
+    # are written as from_python writes them
+    by_bytes = _import(oracle, pycfile.replace_constants(pyc, {"café".encode(): b"tea", b"hello": 5}), names)
+    assert by_bytes == dict(before, C={"t": "bytes", "v": b"tea".hex()}, N=int_tree(5))
+    # a str inside a tuple key matches unicode items only
+    assert pycfile.dumps(pycfile.replace_constants(pyc, {("eight bit", 1): 2})) == pycfile.dumps(pyc)
 
 
 def test_input_is_not_changed_and_model_values_are_copied(oracle_for: OracleFor) -> None:

@@ -1,12 +1,13 @@
 """pycfile's instructions equal each real interpreter's own ``dis.get_instructions``.
 
 For every code object of every pyc in each required interpreter's corpus (stdlib and
-sample modules, optimize 0; the quick slice with ``PYCFILE_CORPUS=quick``), the worker
+sample modules, optimize 0; the quick slice unless ``PYCFILE_CORPUS=full``), the worker
 (``tests/oracle/ops_dis.py``) decodes the bytecode with that interpreter's ``dis`` (2.7:
 its ``dis``/``opcode`` modules, read the way ``dis.disassemble`` reads) and returns a
 sha1 per code object of a canonical JSON text: offset, opname, arg, argval (constants as
 ``worker.describe`` trees), line, jump-target flag and argrepr (except for constants and
-3.13+ jumps).  With the full corpus every ``STRIDE``-th stdlib pyc is checked (see below).  The same text is built here from
+3.13+ jumps).  Every ``STRIDE``-th stdlib pyc of the full corpus is checked, every
+``QUICK_STRIDE``-th of the quick one (see below).  The same text is built here from
 :func:`pycfile.get_instructions` on the model, on the host Python; only on a mismatch is
 the full list fetched, for a readable difference.
 
@@ -35,10 +36,11 @@ BATCH = 40  # pyc paths per worker request
 # The full stdlib has ~10x the code of the quick slice (3.8 million instructions for 3.11
 # alone); decoding every one of them on both sides takes ~30 minutes of CPU for the ten
 # interpreters.  With the full corpus every STRIDE-th stdlib pyc is checked (every code
-# object in it), with the quick slice every one; the sample modules always.
+# object in it), with the quick slice every QUICK_STRIDE-th; the sample modules always.
 # PYCFILE_DIS_SHARD=k/n checks every n-th pyc of the FULL stdlib from the k-th on, quick
 # corpus or not: .ci/run gives each host another shard, so one CI run checks them all.
 STRIDE = 4
+QUICK_STRIDE = 2
 SHARD_VARIABLE = "PYCFILE_DIS_SHARD"
 
 
@@ -48,7 +50,7 @@ def _stdlib_selection(interpreter: Interpreter, part: CorpusPart) -> List[Path]:
         k, _, n = shard.partition("/")
         assert k.isdigit() and n.isdigit() and int(k) < int(n), f"{SHARD_VARIABLE}={shard!r}: expected k/n"
         return full_stdlib(interpreter, part.mode)[int(k) :: int(n)]
-    return part.stdlib if quick() else part.stdlib[::STRIDE]
+    return part.stdlib[:: QUICK_STRIDE if quick() else STRIDE]
 SHOWN = 5  # mismatches shown in full
 
 _CONVERTERS = ("FORMAT_VALUE", "CONVERT_VALUE")

@@ -1,7 +1,7 @@
 """Line and exception tables read as the real interpreters read them.
 
 For every code object of each required interpreter's corpus (the stdlib and the sample
-modules, optimize 0; the quick slice with ``PYCFILE_CORPUS=quick``), what pycfile says
+modules, optimize 0; the quick slice unless ``PYCFILE_CORPUS=full``), what pycfile says
 equals what the interpreter itself says:
 
 * ``line_starts`` equals that interpreter's ``dis.findlinestarts``;
@@ -25,7 +25,6 @@ by each interpreter and compared whole.
 from __future__ import annotations
 
 import hashlib
-import os
 import random
 import json
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -52,7 +51,7 @@ from pycfile._linetable import (
 from corpus import Mode, corpus_part, quick
 from interpreters import REQUIRED, require
 from oracle import Oracle, OracleFor, first_difference
-from shared_samples import SHARED_SAMPLES
+import shared_samples
 
 pytestmark = pytest.mark.interpreters
 
@@ -266,17 +265,8 @@ def test_rare_table_forms_match_the_interpreter(key: str, oracle_for: OracleFor,
 
 # -- the shared sample pycs (no interpreter here for most of their versions) -----------
 
-SAMPLES = SHARED_SAMPLES
-SAMPLE_FILES = sorted(SAMPLES.glob("*/*.pyc")) if SAMPLES.is_dir() else []
+SAMPLE_FILES = shared_samples.files()
 SET_LINENO = 127
-
-
-def test_samples_are_there() -> None:
-    if not SAMPLE_FILES and os.environ.get("CI", "").strip().lower() in ("1", "true", "yes", "on"):
-        if os.environ.get("PYCFILE_ALLOW_MISSING_SAMPLES", "").strip().lower() not in ("1", "true", "yes", "on"):
-            pytest.fail(f"no sample pycs in {SAMPLES}")
-    if not SAMPLE_FILES:
-        pytest.skip(f"no sample pycs in {SAMPLES}")
 
 
 def _int(code: Code, field: str) -> int:
@@ -334,7 +324,7 @@ def _sample_problems(code: Code, fmt: PycFormat) -> List[str]:
     return problems
 
 
-@pytest.mark.parametrize("path", SAMPLE_FILES, ids=lambda p: f"{p.parent.name}/{p.name}")
+@pytest.mark.parametrize("path", shared_samples.params(SAMPLE_FILES, lambda p: f"{p.parent.name}/{p.name}"))
 def test_sample_tables(path: Path) -> None:
     pyc = pycfile.loads(path.read_bytes())
     problems = [f"code #{i}: {p}" for i, code in enumerate(pyc.code.walk()) for p in _sample_problems(code, pyc.format)]

@@ -14,7 +14,6 @@ rebuilt with ``mutate(random.Random(f"{set}:{case}"), files)``.
 
 from __future__ import annotations
 
-import os
 import random
 import struct
 import time
@@ -26,22 +25,16 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import pycfile
-from shared_samples import SHARED_SAMPLES
+import shared_samples
 
 TESTS = Path(__file__).resolve().parent
 FIXTURES = TESTS / "fixtures"
-# shared/ lies beside the repository (in CI too); PYCFILE_SAMPLES_DIR overrides it.
-SAMPLES = SHARED_SAMPLES
 
 CASES_PER_VERSION = 200
 MAX_SECONDS = 2.0
 
 #: Type codes followed by a 4-byte count or index (FLAG_REF bit cleared).
 _SIZED = frozenset(b"s(<>[aAutlRriI")
-
-
-def _truthy(name: str) -> bool:
-    return os.environ.get(name, "").strip().lower() in ("1", "true", "yes", "on")
 
 
 def _version_sets() -> List[Any]:
@@ -51,11 +44,9 @@ def _version_sets() -> List[Any]:
             files = sorted(d.glob("*.pyc"))
             if files:
                 sets.append(pytest.param(f"fixtures/{d.name}", files, id=f"fixtures/{d.name}"))
-    if SAMPLES.is_dir():
-        for d in sorted(SAMPLES.iterdir()):
-            files = sorted(d.glob("*.pyc")) if d.is_dir() else []
-            if files:
-                sets.append(pytest.param(f"samples/{d.name}", files, id=f"samples/{d.name}"))
+    for d in shared_samples.folders():
+        files = sorted(d.glob("*.pyc"))
+        sets.append(pytest.param(f"samples/{d.name}", files, id=f"samples/{d.name}", marks=pytest.mark.shared_samples))
     return sets
 
 
@@ -126,13 +117,11 @@ def check_one(data: bytes) -> str:
     return ""
 
 
+@pytest.mark.shared_samples
 def test_samples_present() -> None:
-    """The sample folder is part of the corpus: CI must have it."""
-    if any(str(p.values[0]).startswith("samples/") for p in VERSION_SETS):
-        return
-    if _truthy("CI") and not _truthy("PYCFILE_ALLOW_MISSING_SAMPLES"):
-        pytest.fail(f"no sample pycs in {SAMPLES} (set PYCFILE_ALLOW_MISSING_SAMPLES=1 to run without)")
-    pytest.skip(f"no sample pycs in {SAMPLES}")
+    """The sample folders are part of the mutated sets (skipped, or failed under
+    PYCFILE_STRICT=1, without them)."""
+    assert any(str(p.values[0]).startswith("samples/") for p in VERSION_SETS)
 
 
 @pytest.mark.parametrize("name, files", VERSION_SETS)

@@ -13,9 +13,7 @@ from pycfile import Code, opcode_table
 
 from interpreters import REQUIRED, require
 from oracle import OracleFor
-from shared_samples import SHARED_SAMPLES
-
-SAMPLES = SHARED_SAMPLES
+import shared_samples
 
 GROUPS = ("hasconst", "hasname", "hasjrel", "hasjabs", "haslocal", "hascompare", "hasfree", "hasnargs", "hasexc")
 
@@ -76,10 +74,6 @@ def test_versions_without_a_table() -> None:
         opcode_table(pycfile.PythonVersion(3, 8, "pypy"))
 
 
-def _sample_dirs() -> List[Path]:
-    return sorted(p for p in SAMPLES.iterdir() if p.is_dir()) if SAMPLES.is_dir() else []
-
-
 def _check_code(code: Code, version: pycfile.PythonVersion, where: str) -> List[str]:
     problems = []
     instructions = pycfile.get_instructions(code, version)
@@ -105,7 +99,7 @@ def _check_code(code: Code, version: pycfile.PythonVersion, where: str) -> List[
     return problems
 
 
-@pytest.mark.parametrize("folder", _sample_dirs(), ids=lambda p: p.name)
+@pytest.mark.parametrize("folder", shared_samples.params(shared_samples.folders(), lambda p: p.name))
 def test_tables_decode_the_real_samples(folder: Path) -> None:
     """Every code object of every real pyc of a version with a table decodes cleanly:
     known opcodes only, indices in range, every jump landing on an instruction, the

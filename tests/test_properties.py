@@ -1,6 +1,6 @@
 """The four round-trip properties, proven by hypothesis against every real interpreter.
 
-For each interpreter in ``interpreters.REQUIRED`` (a missing one fails, see
+For each interpreter in ``interpreters.REQUIRED`` (a missing one skips, or fails under PYCFILE_STRICT=1, see
 ``interpreters.require``), with values drawn from :mod:`pycfile.strategies` for that
 interpreter's own format:
 
@@ -16,7 +16,7 @@ interpreter's own format:
    declared length fails before anything of that size is allocated.
 
 The number of examples comes from the hypothesis profile (tests/conftest.py), cut
-with ``PYCFILE_CORPUS=quick`` (the secondary CI hosts: a sixth).
+with the quick corpus (the default, and the secondary CI hosts: a sixth).
 """
 
 from __future__ import annotations

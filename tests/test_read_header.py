@@ -79,3 +79,53 @@ def test_scan_headers_walks_the_tree_and_reports_bad_files(
     header = found[str(nested)]
     assert isinstance(header, pycfile.PycHeader) and header.hash_based and not header.check_source
     assert isinstance(found[str(tmp_path / "pyc" / "c.pyc")], pycfile.TruncatedError)
+
+
+@pytest.mark.parametrize("accelerated", [True, False], ids=["C accelerator", "pure Python"])
+def test_only_regular_files_are_read(tmp_path: Path, accelerated: bool, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A FIFO named like a pyc (nobody writes to it: reading it would block for ever) and
+    a device are refused at once, by scan_headers, read_header and load alike."""
+    if accelerated and _accel.heads is None:
+        pytest.skip("no C accelerator (test_speedups.py says whether one was expected)")
+    monkeypatch.setattr(_accel, "ENABLED", accelerated and _accel.ENABLED)
+    good = _compile(tmp_path, py_compile.PycInvalidationMode.TIMESTAMP, "a")
+    fifo = tmp_path / "fifo.pyc"
+    os.mkfifo(fifo)
+    (tmp_path / "zero.pyc").symlink_to("/dev/zero")
+    found = dict(pycfile.scan_headers(tmp_path))
+    assert sorted(found) == sorted([str(good), str(fifo), str(tmp_path / "zero.pyc")])
+    assert found[str(good)] == pycfile.read_header(good)
+    for path, kind in ((fifo, "FIFO"), (tmp_path / "zero.pyc", "character device")):
+        error = found[str(path)]
+        assert isinstance(error, pycfile.NotRegularFileError) and isinstance(error, OSError)
+        assert (error.filename, error.kind, str(error)) == (str(path), kind, f"{path} is a {kind}, not a regular file")
+        for read in (pycfile.read_header, pycfile.load):
+            with pytest.raises(pycfile.NotRegularFileError, match=kind):
+                read(path)  # type: ignore[operator]
+    with pytest.raises(IsADirectoryError):
+        pycfile.load(tmp_path)
+
+
+def test_data_that_is_no_pyc_is_called_that(tmp_path: Path) -> None:
+    """Not "unknown magic number" for text, an executable or an archive: NotPycError (an
+    UnknownMagicError, so version= still reads the data as a version)."""
+    cases = [
+        (b"print('hello')\n", "text"),
+        (b"\x7fELF\x02\x01\x01\x00" + bytes(8), "an ELF executable"),
+        (b"PK\x03\x04" + bytes(12), "a zip archive"),
+        (b"\x00\x01\x02\x03" + bytes(12), ""),
+        ("tête-à-tête".encode(), "text"),
+    ]
+    for data, looks_like in cases:
+        path = tmp_path / "x.pyc"
+        path.write_bytes(data)
+        for read in (lambda: pycfile.loads(data), lambda: pycfile.load(path), lambda: pycfile.read_header(path)):
+            with pytest.raises(pycfile.NotPycError) as info:
+                read()
+            assert (info.value.magic, info.value.looks_like, info.value.offset) == (data[:4], looks_like, 0)
+            assert isinstance(info.value, pycfile.UnknownMagicError)
+            assert str(info.value).startswith("not a pyc file")
+    # A magic that ends in CR LF is a plausible pyc of a version pycfile does not know.
+    with pytest.raises(pycfile.UnknownMagicError) as unknown:
+        pycfile.loads(b"\x92\x10\r\n" + bytes(12) + b"N")
+    assert type(unknown.value) is pycfile.UnknownMagicError

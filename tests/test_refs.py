@@ -17,7 +17,7 @@ from pycfile._refs import unique_values
 
 from interpreters import REQUIRED
 from oracle import Oracle, OracleFor, Tree
-from shared_samples import SHARED_SAMPLES
+import shared_samples
 
 pytestmark = pytest.mark.interpreters
 
@@ -112,17 +112,7 @@ def test_strip_refs_is_the_same_in_two_processes(oracle_for: OracleFor, tmp_path
     assert outputs[0] == outputs[1] == pycfile.dumps(pycfile.strip_refs(pycfile.loads(original)))
 
 
-SAMPLES = SHARED_SAMPLES
-
-
-def _sample_folders() -> list:
-    import os
-
-    root = Path(os.environ.get("PYCFILE_SAMPLES_DIR", SAMPLES))
-    return sorted(p for p in root.iterdir() if p.is_dir()) if root.is_dir() else []
-
-
-@pytest.mark.parametrize("folder", _sample_folders(), ids=lambda p: p.name)
+@pytest.mark.parametrize("folder", shared_samples.params(shared_samples.folders(), lambda p: p.name))
 def test_edits_keep_the_meaning_of_sample_pycs(folder: Path) -> None:
     """The shared sample pycs (1.0-3.5 and PyPy 3.10, which no interpreter here runs, and more): stripping,
     normalising and renaming change no value (by the semantic diff), the output reads

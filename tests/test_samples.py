@@ -1,14 +1,12 @@
 """Real pycs of versions no interpreter here can make (../shared/samples/<version>/ beside the repository).
 
 They are read from that folder at test time, never copied into the repository.  When
-the folder is missing the tests skip -- except in CI (``CI`` set to a true value),
-where a missing folder fails unless ``PYCFILE_ALLOW_MISSING_SAMPLES=1``.
-``PYCFILE_SAMPLES_DIR`` points the tests at another copy of the folder.
+the folder is missing the tests skip -- or fail, under ``PYCFILE_STRICT=1`` (CI); see
+tests/shared_samples.py.  ``PYCFILE_SAMPLES_DIR`` points the tests at another copy.
 """
 
 from __future__ import annotations
 
-import os
 import re
 from pathlib import Path
 from typing import Any, List, Optional, Tuple
@@ -17,23 +15,11 @@ import pytest
 
 import pycfile
 from pycfile import Bytes, Code, Str
+import shared_samples
 from shared_samples import SHARED_SAMPLES
 
-# shared/ lies beside the repository (in CI too); PYCFILE_SAMPLES_DIR overrides it.
 SAMPLES = SHARED_SAMPLES
-
-
-def _truthy(name: str) -> bool:
-    return os.environ.get(name, "").strip().lower() in ("1", "true", "yes", "on")
-
-
-def _sample_files() -> List[Path]:
-    if not SAMPLES.is_dir():
-        return []
-    return sorted(p for p in SAMPLES.glob("*/*.pyc") if p.is_file())
-
-
-FILES = _sample_files()
+FILES: List[Path] = shared_samples.files()
 FOLDER = re.compile(r"^(pypy)?(\d+)\.(\d+)(?:-(\d+)\.(\d+))?$")
 
 
@@ -78,20 +64,8 @@ def _expected_code_class(version: Any) -> type:
     return pycfile.Code311
 
 
-def test_samples_present() -> None:
-    if FILES:
-        return
-    if _truthy("CI") and not _truthy("PYCFILE_ALLOW_MISSING_SAMPLES"):
-        pytest.fail(
-            f"no sample pycs in {SAMPLES}: CI must have them "
-            "(set PYCFILE_ALLOW_MISSING_SAMPLES=1 to run without)"
-        )
-    pytest.skip(f"no sample pycs in {SAMPLES}")
-
-
+@pytest.mark.shared_samples
 def test_samples_cover_every_folder() -> None:
-    if not FILES:
-        pytest.skip(f"no sample pycs in {SAMPLES}")
     folders = sorted(p.name for p in SAMPLES.iterdir() if p.is_dir())
     assert folders == sorted({p.parent.name for p in FILES})
     for name in folders:
@@ -102,7 +76,7 @@ def _ids(p: Path) -> str:
     return f"{p.parent.name}/{p.name}"
 
 
-@pytest.mark.parametrize("path", FILES, ids=_ids)
+@pytest.mark.parametrize("path", shared_samples.params(FILES, _ids))
 def test_sample_round_trips(path: Path) -> None:
     data = path.read_bytes()
     pyc = pycfile.load(path)
@@ -111,7 +85,7 @@ def test_sample_round_trips(path: Path) -> None:
     assert pyc.trailer == b""
 
 
-@pytest.mark.parametrize("path", FILES, ids=_ids)
+@pytest.mark.parametrize("path", shared_samples.params(FILES, _ids))
 def test_sample_version_matches_folder(path: Path) -> None:
     pyc = pycfile.load(path)
     impl, versions = _folder_versions(path.parent.name)
@@ -124,7 +98,7 @@ def test_sample_version_matches_folder(path: Path) -> None:
         assert (int(m.group(1)), int(m.group(2))) in versions
 
 
-@pytest.mark.parametrize("path", FILES, ids=_ids)
+@pytest.mark.parametrize("path", shared_samples.params(FILES, _ids))
 def test_sample_header_fields(path: Path) -> None:
     pyc = pycfile.load(path)
     h = pyc.header
@@ -145,7 +119,7 @@ def test_sample_header_fields(path: Path) -> None:
         assert h.source_size is None
 
 
-@pytest.mark.parametrize("path", FILES, ids=_ids)
+@pytest.mark.parametrize("path", shared_samples.params(FILES, _ids))
 def test_sample_module_code(path: Path) -> None:
     pyc = pycfile.load(path)
     v = pyc.version

@@ -32,11 +32,12 @@ from corpus import corpus_part, modes, quick
 from interpreters import REQUIRED, require
 from model_compare import same_model
 from model_strategies import mutated, strategies_for
-from shared_samples import SHARED_SAMPLES
+import shared_samples
 
 PURE = bool(os.environ.get("PYCFILE_PURE"))
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
-STRIDE = 4
+STRIDE = 4  # over the full corpus's stdlib pycs
+QUICK_STRIDE = 3  # over the quick one's (a tenth of the stdlib): the default run stays short
 EXAMPLES = max(10, settings.default.max_examples // (6 if quick() else 1))
 
 try:
@@ -142,9 +143,13 @@ def agree_on_write(c: Accelerated, value: Any, fmt: pycfile.PycFormat, must_acce
 
 
 def _corpus(key: str) -> Iterator[Path]:
+    """The interpreter's pycs, every mode: every STRIDE-th stdlib pyc of the full corpus,
+    every QUICK_STRIDE-th of the quick one; every sample module's."""
     interpreter = require(key)
     for mode in modes(interpreter.major, interpreter.minor):
-        yield from corpus_part(interpreter, mode).files
+        part = corpus_part(interpreter, mode)
+        yield from part.stdlib[:: QUICK_STRIDE if quick() else STRIDE]
+        yield from part.samples
 
 
 @pytest.mark.interpreters
@@ -152,9 +157,9 @@ def _corpus(key: str) -> Iterator[Path]:
 def test_corpus(c: Accelerated, key: str) -> None:
     """The interpreter's pycs, every mode, read and written by the accelerator as by the
     pure code; it may give up only on pycs holding a long of more than 64 digits (2.7's
-    tests).  With the full corpus every STRIDE-th pyc (test_real_pycs.py round-trips
-    every one of them through whichever code is in use)."""
-    files = list(_corpus(key))[:: 1 if quick() else STRIDE]
+    tests).  A stride over the stdlib (see _corpus; test_real_pycs.py round-trips every
+    pyc through whichever code is in use)."""
+    files = list(_corpus(key))
     assert files
     gave_up = [path for path in files if not agree_on_pyc(c, path)]
     allowed = [path for path in gave_up if _has_big_long(pycfile.load(path).code)]
@@ -187,11 +192,12 @@ def _has_big_long(value: Any) -> bool:
     return False
 
 
+@pytest.mark.shared_samples
 def test_shared_samples(c: Accelerated) -> None:
     """Every sample of every version: the same model and bytes, or a fall-back (text floats
     before 2.5, 3.14 slices, the layouts of 1.x ...); none for 3.0-3.13 and PyPy."""
-    files = sorted(SHARED_SAMPLES.rglob("*.pyc"))
-    assert files, f"no samples in {SHARED_SAMPLES}"
+    files = shared_samples.files("**/*.pyc")
+    assert files
     for path in files:
         version = pycfile.read_header(path).version
         must = (3, 0) <= version < (3, 14) or version.implementation == "pypy"

@@ -106,3 +106,22 @@ def test_timestamps_are_stored_modulo_2_32(oracle_for: OracleFor) -> None:
     data = pycfile.dumps(stamped)
     assert struct.unpack_from("<III", data, 4) == (0, 7, 9)
     assert pycfile.dumps(pyc) != data and pyc.header.mtime != 7  # the input is unchanged
+
+
+def test_sources_must_be_regular_files(tmp_path: Path) -> None:
+    """A directory or a FIFO is no source: refused (never stamped with a directory's
+    size, never read from a FIFO, which would block)."""
+    fmt = pycfile.format_for_version((3, 12))
+    pyc = pycfile.PycFile(pycfile.PycHeader(fmt.magic, fmt, 0, 0, 0), pycfile.Singleton("N"))
+    fifo = tmp_path / "m.py"
+    os.mkfifo(fifo)
+    for call in (
+        lambda source: pycfile.source_stamp(source),
+        lambda source: pycfile.restamp(pyc, source),
+        lambda source: pycfile.to_timestamp(pyc, source),
+        lambda source: pycfile.to_hash_based(pyc, source),
+    ):
+        with pytest.raises(IsADirectoryError):
+            call(tmp_path)
+        with pytest.raises(pycfile.NotRegularFileError, match="is a FIFO"):
+            call(fifo)
