@@ -354,7 +354,7 @@ def test_an_unknown_magic_is_read_with_read_as(tmp_path: Path) -> None:
         "--read-as VERSION reads it as a known version (e.g. --read-as 3.12)\n"
     )
     out = module_cmd("info", "--read-as", host, path).stdout
-    assert f"version: CPython {host} " in out and " 92 10 0d 0a, " in out
+    assert f"version: CPython {host} " in out and " 92 10 0d 0a" in out
     assert module_cmd("dis", "--read-as", f"cpython{host}", path).stdout == module_cmd("dis", real).stdout
     assert module_cmd("dump", path, "--read-as", host).stdout.splitlines()[1:] == module_cmd("dump", real).stdout.splitlines()[1:]
     module_cmd("diff", "--read-as", host, path, path)
@@ -374,7 +374,7 @@ def test_read_as_syntax() -> None:
     pypy = _cli.parse_version("pypy3.9")
     assert pypy == pycfile.PythonVersion(3, 9, "pypy") and pypy.implementation == "pypy"
     assert _cli.parse_version("pypy-2.7").implementation == "pypy"
-    for bad in ("3", "3.8.1", "jython2.7", "pypy3.8", "", "3.99"):
+    for bad in ("3", "3.8.1", "jython2.7", "pypy3.1", "", "3.99"):
         with pytest.raises(argparse.ArgumentTypeError):
             _cli.parse_version(bad)
 
