@@ -134,33 +134,40 @@ def _replace(pyc: PycFile, mapping: Mapping[Any, Any]) -> Tuple[PycFile, int]:
     result = PycFile(attrs.evolve(pyc.header), code, pyc.trailer)
     if not isinstance(code, Code):
         return result, 0
-    sites: List[Tuple[List[Value], int, Value]] = []
+    # Each site: the list holding a matching constant, its index, the constant, and the
+    # code object whose constants it is in.
+    sites: List[Tuple[List[Value], int, Value, int]] = []
     scanned: set[int] = set()
 
-    def scan(container: Optional[Value]) -> None:
+    def scan(container: Optional[Value], owner: int) -> None:
         if not isinstance(container, (TupleValue, FrozenSetValue)) or id(container) in scanned:
             return
         scanned.add(id(container))
         for i, item in enumerate(container.items):
             key = keys.model(item) if wanted else None
             if key is not None and key in wanted:
-                sites.append((container.items, i, item))
+                sites.append((container.items, i, item, owner))
             elif texts and isinstance(item, Bytes) and item.value in texts:
-                sites.append((container.items, i, item))
+                sites.append((container.items, i, item, owner))
             else:
-                scan(item)
+                scan(item, owner)
 
     for each in code.walk():
-        scan(getattr(each, "co_consts", None))
+        scan(getattr(each, "co_consts", None), id(each))
     counts: Dict[int, int] = {}
-    for _, _, old in sites:
+    for _, _, old, _ in sites:
         counts[id(old)] = counts.get(id(old), 0) + 1
     made: Dict[int, Value] = {}
     refs = has_refs(fmt)
     # New constants are made by the canonical writer's rules (pycfile._canonical), as
-    # constants: one builder, so the interned strings they share are one object.
+    # constants: one builder, so the interned strings they share are one object; the
+    # compiler merges equal constants within each code object.
     builder = new_constant_builder(fmt)
-    for items, i, old in sites:
+    owner_now = None
+    for items, i, old, owner in sites:
+        if owner != owner_now:
+            builder.next_code_object()
+            owner_now = owner
         new = made.get(id(old))
         if new is None:
             key = keys.model(old)

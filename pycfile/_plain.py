@@ -352,6 +352,12 @@ class _Canonical:
         self.merged: Dict[Any, Value] = {}
         self.merged_ids: Set[int] = set()
 
+    def next_code_object(self) -> None:
+        """The constants that follow are another code object's: the compiler merges equal
+        constants within one code object (interned strings stay shared throughout)."""
+        self.merged = {}
+        self.merged_ids = set()
+
     # -- the walk --------------------------------------------------------------------------
 
     def convert(self, obj: Any) -> Value:
