@@ -291,12 +291,22 @@ def test_no_leaks(c: Accelerated) -> None:
     start = fmt.header_size
     cuts = [data[: start + k * (len(data) - start) // 10] for k in range(1, 10)]
 
+    new = pycfile.format_for_version((3, 15))  # slices and frozendicts, flagged
+    s = pycfile.Str("k", "z", True)
+    parts = pycfile.Slice(pycfile.Int(1), pycfile.Singleton("N"), s, ":", True)
+    newer = pure_write(pycfile.TupleValue([parts, pycfile.FrozenDict([(s, parts)], "}", True), parts]), new)
+    newer_cuts = [newer[:k] for k in range(1, len(newer))]
+
     def work() -> None:
         for _ in range(20):
             value, _ = c.read(data, start, fmt)
             assert c.write(value, fmt) == data[start : len(data) - len(pyc.trailer)]
             for cut in cuts:
                 assert c.read(cut, start, fmt) is None
+            value, _ = c.read(newer, 0, new)
+            assert c.write(value, new) == newer
+            for cut in newer_cuts:
+                assert c.read(cut, 0, new) is None
 
     work()
     gc.collect()
