@@ -4,8 +4,8 @@
 
 The corpus is the host interpreter's standard library (no site-packages), compiled by
 that interpreter into a cache directory.  Every job runs on the same files, in the same
-process, one after the other, and each round gives each job a ratio to C ``marshal``
-measured in that round:
+process, one after the other (in reverse order every other round), and each round gives
+each job a ratio to C ``marshal`` measured in that round:
 
 - stream: each file loaded and dropped (``pycfile.loads`` of the pyc against
   ``marshal.loads`` of its body);
@@ -167,8 +167,9 @@ def main(argv: Optional[Sequence[str]] = None) -> None:
     times: Dict[Tuple[str, bool], List[float]] = {(k, m): [] for k in work for m in modes}
     ratios: Dict[Tuple[str, bool], List[float]] = {(k, m): [] for k in work for m in modes}
     for r in range(args.repeat):
+        order = list(work) if r % 2 == 0 else list(reversed(work))  # no job always runs first
         for collector in modes:
-            run = {k: timed(fn, collector) for k, (_, fn) in work.items()}
+            run = {k: timed(work[k][1], collector) for k in order}
             for k, (base, _) in work.items():
                 times[k, collector].append(run[k])
                 ratios[k, collector].append(run[k] / run[base])
