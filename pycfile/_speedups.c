@@ -23,12 +23,19 @@
  *
  * Garbage collector: a leaf (Int, Long, Float, Complex, Bytes, Str) holds only ints,
  * strings, bytes, bools and None, so it cannot be part of a reference cycle, and the
- * reader leaves it untracked, as CPython leaves tuples of atoms untracked.  make_plan()
- * puts a data descriptor (RetrackingMember) in place of each of those classes' member
- * descriptors: it sets the slot exactly as the member descriptor does and tracks the
- * object again as soon as a value the collector handles (a list, a model node...) is
- * stored in it, so a cycle made later is collected as usual.  Not on free-threaded
- * builds, where every object stays tracked.
+ * reader leaves it untracked, as CPython leaves tuples of atoms untracked; so is the
+ * items list of a TupleValue, ListValue or SetValue holding only such leaves and
+ * Singletons (the container itself stays tracked).  make_plan() puts a data descriptor
+ * (RetrackingMember) in place of the member descriptors that could break that:
+ *   - each field of the leaves and of Singleton: it sets the slot exactly as the member
+ *     descriptor does, and when the value is one the collector handles (a list, a model
+ *     object...) it tracks the object again and first tracks every items list left
+ *     untracked (sweep(): a walk of gc.get_objects(), only when such lists exist), since
+ *     the leaf may sit in any of them;
+ *   - the items field of those containers: it tracks the list before handing it out, as
+ *     whoever gets it may put anything in it.
+ * So any cycle made later is made of tracked objects and is collected as usual.  Not on
+ * free-threaded builds, where every object stays tracked.
  */
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
@@ -145,12 +152,16 @@ is_leaf(int k)
  * lying count costs no memory the input does not justify. */
 #define RESERVE 32
 
+#define SLOT(obj, off) (*(PyObject **)((char *)(obj) + (off)))
+
 /* ------------------------------------------------------------------------------------ */
 /* Module state                                                                          */
 
 typedef struct {
     PyObject *code_str[128];    /* one-character strings for the type codes */
     PyTypeObject *retrack_type; /* RetrackingMember */
+    PyObject *holders;          /* {container class: offset of its items slot} */
+    Py_ssize_t untracked_lists; /* items lists left untracked since the last sweep */
 } State;
 
 static State *
@@ -230,11 +241,47 @@ stack_low_here(uintptr_t limit)
 /* ------------------------------------------------------------------------------------ */
 /* RetrackingMember: a slot that tracks its object again when it gets a collectable value */
 
+/* A field of a leaf or a Singleton (SET_TRACKS), or the items of a container (GET_TRACKS). */
+enum { SET_TRACKS = 1, GET_TRACKS = 2 };
+
 typedef struct {
     PyObject_HEAD
     PyObject *member; /* the class's own member descriptor for this slot */
     Py_ssize_t offset;
+    int mode;
 } Retrack;
+
+/* Track every items list the reader left untracked (see r_sequence): walks every object
+ * the collector tracks, so it runs only when a leaf or Singleton gets a collectable
+ * value while such lists may exist. */
+static int
+sweep(State *st)
+{
+    PyObject *gc = PyImport_ImportModule("gc");
+    PyObject *objects = gc == NULL ? NULL : PyObject_CallMethod(gc, "get_objects", NULL);
+    Py_XDECREF(gc);
+    if (objects == NULL || !PyList_Check(objects)) {
+        Py_XDECREF(objects);
+        return -1;
+    }
+    for (Py_ssize_t i = 0; i < PyList_GET_SIZE(objects); i++) {
+        PyObject *o = PyList_GET_ITEM(objects, i);
+        PyObject *off = PyDict_GetItemWithError(st->holders, (PyObject *)Py_TYPE(o));
+        if (off == NULL) {
+            if (PyErr_Occurred()) {
+                Py_DECREF(objects);
+                return -1;
+            }
+            continue;
+        }
+        PyObject *items = SLOT(o, PyLong_AsSsize_t(off));
+        if (items != NULL && PyList_CheckExact(items) && !PyObject_GC_IsTracked(items))
+            PyObject_GC_Track(items);
+    }
+    Py_DECREF(objects);
+    st->untracked_lists = 0;
+    return 0;
+}
 
 static PyObject *
 retrack_get(PyObject *self, PyObject *obj, PyObject *type)
@@ -244,16 +291,27 @@ retrack_get(PyObject *self, PyObject *obj, PyObject *type)
         Py_INCREF(self);
         return self;
     }
-    return Py_TYPE(d->member)->tp_descr_get(d->member, obj, type);
+    PyObject *v = Py_TYPE(d->member)->tp_descr_get(d->member, obj, type);
+    /* an items list is handed out only tracked: whoever gets it may put anything in it */
+    if (d->mode == GET_TRACKS && v != NULL && PyList_CheckExact(v) && !PyObject_GC_IsTracked(v))
+        PyObject_GC_Track(v);
+    return v;
 }
 
 static int
 retrack_set(PyObject *self, PyObject *obj, PyObject *value)
 {
     Retrack *d = (Retrack *)self;
+    int collectable = value != NULL && PyObject_IS_GC(value);
+    if (collectable && d->mode == SET_TRACKS) {
+        /* the leaf may sit in untracked lists: track them all before it can close a cycle */
+        State *st = (State *)PyType_GetModuleState(Py_TYPE(self));
+        if (st == NULL || (st->untracked_lists > 0 && sweep(st) < 0))
+            return -1;
+    }
     if (Py_TYPE(d->member)->tp_descr_set(d->member, obj, value) < 0)
         return -1;
-    if (value != NULL && PyObject_IS_GC(value) && PyObject_IS_GC(obj) && !PyObject_GC_IsTracked(obj))
+    if (collectable && PyObject_IS_GC(obj) && !PyObject_GC_IsTracked(obj))
         PyObject_GC_Track(obj);
     return 0;
 }
@@ -323,7 +381,8 @@ typedef struct {
     Py_ssize_t off[MAXFIELDS];   /* slot offsets, in KIND_FIELDS order (Code: stream order) */
     PyObject *descr[MAXFIELDS];  /* the class's descriptors for them (strong references) */
     Py_ssize_t code_off, flag_off;
-    int untrack;                 /* leave new objects untracked (see the top of this file) */
+    int untrack;                 /* leave new objects (leaves) untracked */
+    int untrack_items;           /* leave a new container's list of leaves untracked */
 } ClassInfo;
 
 typedef struct {
@@ -338,10 +397,10 @@ typedef struct {
     int max_depth;               /* deepest depth (as the pure code counts it) accepted */
     int refs_enabled;
     unsigned char allowed[NKINDS][128];
+    PyObject *module;            /* strong reference: its state counts untracked lists */
 } Plan;
 
 #define PLAN_NAME "pycfile._speedups.Plan"
-#define SLOT(obj, off) (*(PyObject **)((char *)(obj) + (off)))
 
 static void
 plan_free(PyObject *capsule)
@@ -360,6 +419,7 @@ plan_free(PyObject *capsule)
         for (int i = 0; i < plan->cls[k].n; i++)
             Py_XDECREF(plan->cls[k].descr[i]);
     }
+    Py_XDECREF(plan->module);
     PyMem_Free(plan);
 }
 
@@ -383,23 +443,23 @@ find_member(PyTypeObject *tp, const char *name)
 }
 
 /* The descriptor the class has for ``name``: its member descriptor, or a
- * RetrackingMember over the same slot (put there by an earlier plan).  With
- * ``retrack``, a member descriptor is replaced by a RetrackingMember. */
+ * RetrackingMember over the same slot (put there by an earlier plan).  With a ``mode``
+ * (SET_TRACKS, GET_TRACKS), a member descriptor is replaced by a RetrackingMember. */
 static PyObject *
-slot_descriptor(State *st, PyTypeObject *tp, const char *name, Py_ssize_t offset, int retrack)
+slot_descriptor(State *st, PyTypeObject *tp, const char *name, Py_ssize_t offset, int mode)
 {
     PyObject *d = PyObject_GetAttrString((PyObject *)tp, name);
     if (d == NULL)
         return NULL;
     if (Py_IS_TYPE(d, st->retrack_type)) {
-        if (((Retrack *)d)->offset == offset)
+        if (((Retrack *)d)->offset == offset && ((Retrack *)d)->mode == mode)
             return d;
     }
     else if (Py_IS_TYPE(d, &PyMemberDescr_Type)) {
         PyObject *objclass = PyObject_GetAttrString(d, "__objclass__");
         int own = objclass == (PyObject *)tp;
         Py_XDECREF(objclass);
-        if (own && !retrack)
+        if (own && !mode)
             return d;
         if (own) {
             Retrack *r = PyObject_GC_New(Retrack, st->retrack_type);
@@ -409,6 +469,7 @@ slot_descriptor(State *st, PyTypeObject *tp, const char *name, Py_ssize_t offset
             }
             r->member = d; /* the reference taken above */
             r->offset = offset;
+            r->mode = mode;
             PyObject_GC_Track((PyObject *)r);
             if (PyObject_SetAttrString((PyObject *)tp, name, (PyObject *)r) < 0) {
                 Py_DECREF(r);
@@ -432,14 +493,18 @@ class_info(State *st, ClassInfo *ci, int kind, PyObject *type, const char *const
     if (!(tp->tp_flags & Py_TPFLAGS_HEAPTYPE) || tp->tp_alloc == NULL || tp->tp_dictoffset != 0 ||
         !(tp->tp_flags & Py_TPFLAGS_HAVE_GC))
         return plan_error("%s is not a slots class", KIND_NAMES[kind]);
+    /* leaves, and the containers whose items may all be leaves (not dicts: their lists
+       hold tuples) */
+    int holder = kind == K_TUPLE || kind == K_LIST || kind == K_SET;
 #ifdef Py_GIL_DISABLED
-    int retrack = 0 && is_leaf(kind); /* every object stays tracked */
+    int retrack = 0 && (is_leaf(kind) || holder); /* every object stays tracked */
 #else
-    int retrack = is_leaf(kind);
+    int retrack = is_leaf(kind) || holder || kind == K_SINGLETON;
 #endif
     Py_INCREF(type);
     ci->type = tp;
-    ci->untrack = retrack;
+    ci->untrack = retrack && is_leaf(kind);
+    ci->untrack_items = retrack && holder;
     for (int i = 0; names[i] != NULL; i++) {
         if (i == MAXFIELDS)
             return plan_error("%s has too many fields", KIND_NAMES[kind]);
@@ -448,8 +513,16 @@ class_info(State *st, ClassInfo *ci, int kind, PyObject *type, const char *const
             return plan_error("field %s is not a writable slot", names[i]);
         ci->off[i] = m->offset;
         ci->n = i + 1;
-        if ((ci->descr[i] = slot_descriptor(st, tp, names[i], m->offset, retrack)) == NULL)
+        int mode = !retrack ? 0 : !holder ? SET_TRACKS : i == F_ITEMS ? GET_TRACKS : 0;
+        if ((ci->descr[i] = slot_descriptor(st, tp, names[i], m->offset, mode)) == NULL)
             return -1;
+        if (mode == GET_TRACKS) {
+            PyObject *off = PyLong_FromSsize_t(m->offset);
+            int err = off == NULL ? -1 : PyDict_SetItem(st->holders, type, off);
+            Py_XDECREF(off);
+            if (err < 0)
+                return -1;
+        }
         if (strcmp(names[i], "code") == 0)
             ci->code_off = m->offset;
         else if (strcmp(names[i], "flag_ref") == 0)
@@ -515,6 +588,8 @@ make_plan(PyObject *module, PyObject *args)
         plan->code_str[i] = st->code_str[i];
         Py_XINCREF(plan->code_str[i]);
     }
+    Py_INCREF(module);
+    plan->module = module;
     /* the classes, by kind name */
     const char *code_names[MAXFIELDS + 1];
     for (int k = 0; k < NKINDS; k++) {
@@ -536,6 +611,7 @@ make_plan(PyObject *module, PyObject *args)
         if (class_info(st, &plan->cls[k], k, type, names) < 0)
             goto fail;
         plan->cls[k].untrack &= untrack;
+        plan->cls[k].untrack_items &= untrack;
         PyObject *a = PyDict_GetItemString(allowed, KIND_NAMES[k]);
         if (a != NULL) {
             if (!PyUnicode_Check(a))
@@ -547,6 +623,12 @@ make_plan(PyObject *module, PyObject *args)
                 plan->allowed[k][ch] = 1;
             }
         }
+    }
+    /* a list holding only untracked leaves and Singletons is left untracked only if a
+       Singleton's fields, like the leaves', make the lists tracked when they change */
+    for (int k = K_TUPLE; k <= K_SET; k++) {
+        int ok = plan->cls[k].untrack_items && plan->cls[K_SINGLETON].type != NULL;
+        plan->cls[k].untrack_items = ok && Py_IS_TYPE(plan->cls[K_SINGLETON].descr[0], st->retrack_type);
     }
     /* the handlers, by name; each needs its kind's class */
     for (int b = 0; b < 256; b++) {
@@ -745,6 +827,26 @@ r_items(Reader *r, Py_ssize_t n, int depth, PyObject *list)
     return 0;
 }
 
+/* Whether every item of ``list`` is an untracked leaf or a Singleton: nothing in it can
+ * reach back to the list unless a field of one of them changes, and that sweeps (see
+ * retrack_set), so the list may be left untracked (its owner stays tracked). */
+static int
+only_leaves(const Plan *plan, PyObject *list)
+{
+    for (Py_ssize_t i = 0; i < PyList_GET_SIZE(list); i++) {
+        PyObject *item = PyList_GET_ITEM(list, i);
+        PyTypeObject *t = Py_TYPE(item);
+        if (t == plan->cls[K_SINGLETON].type)
+            continue;
+        if (!PyObject_IS_GC(item) || PyObject_GC_IsTracked(item))
+            return 0;
+        if (t != plan->cls[K_STR].type && t != plan->cls[K_BYTES].type && t != plan->cls[K_INT].type &&
+            t != plan->cls[K_FLOAT].type && t != plan->cls[K_LONG].type && t != plan->cls[K_COMPLEX].type)
+            return 0;
+    }
+    return 1;
+}
+
 /* A container whose model object holds a list ``items`` filled after it is made. */
 static PyObject *
 r_sequence(Reader *r, int kind, int c, int b, Py_ssize_t n, int depth)
@@ -763,6 +865,10 @@ r_sequence(Reader *r, int kind, int c, int b, Py_ssize_t n, int depth)
         Py_DECREF(list);
         Py_DECREF(obj);
         return NULL;
+    }
+    if (r->plan->cls[kind].untrack_items && only_leaves(r->plan, list)) {
+        PyObject_GC_UnTrack(list);
+        get_state(r->plan->module)->untracked_lists++;
     }
     Py_DECREF(list);
     return obj;
@@ -1966,7 +2072,7 @@ exec_module(PyObject *module)
             return -1;
     }
     st->retrack_type = (PyTypeObject *)PyType_FromModuleAndSpec(module, &retrack_spec, NULL);
-    if (st->retrack_type == NULL)
+    if (st->retrack_type == NULL || (st->holders = PyDict_New()) == NULL)
         return -1;
     PyObject *fields = PyTuple_New(NKINDS);
     for (int k = 0; fields != NULL && k < NKINDS; k++) {
@@ -2001,6 +2107,7 @@ state_traverse(PyObject *module, visitproc visit, void *arg)
     if (st == NULL)
         return 0;
     Py_VISIT(st->retrack_type);
+    Py_VISIT(st->holders);
     return 0;
 }
 
@@ -2013,6 +2120,7 @@ state_clear(PyObject *module)
     for (int c = 0; c < 128; c++)
         Py_CLEAR(st->code_str[c]);
     Py_CLEAR(st->retrack_type);
+    Py_CLEAR(st->holders);
     return 0;
 }
 

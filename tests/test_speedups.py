@@ -502,6 +502,41 @@ def test_a_node_that_refers_back_into_its_container_is_collected(c: Accelerated)
     assert [ref() for ref in gone] == [None, None]
 
 
+def test_lists_of_leaves_are_left_untracked_until_handed_out(c: Accelerated) -> None:
+    """A container's list that holds only leaves and Singletons is not tracked either (its
+    owner is); reading ``items`` tracks it before handing it out, for anything may then be
+    put into it."""
+    value = _read_leaves(c)
+    hidden = [x for x in gc.get_referents(value) if isinstance(x, list)]  # past the descriptor
+    assert len(hidden) == 1 and not gc.is_tracked(hidden[0])
+    assert value.items is hidden[0] and gc.is_tracked(hidden[0])
+
+
+def test_a_leaf_shared_with_an_untracked_list_is_collected_in_a_cycle(c: Accelerated) -> None:
+    """A flagged leaf read into two containers; its list in the first is still untracked
+    when the leaf, reached through the second, gets a list: every untracked list is
+    tracked at that moment, so the cycle closed afterwards through the first container is
+    collected."""
+    fmt = pycfile.format_for_version((3, 11))
+    shared = pycfile.Str("shared", "u", True)
+    data = pure_write(pycfile.TupleValue([pycfile.TupleValue([shared]), pycfile.TupleValue([shared])]), fmt)
+    got = c.read(data, 0, fmt)
+    assert got is not None
+    first, second = got[0].items
+    hidden = [x for x in gc.get_referents(first) if isinstance(x, list)]
+    assert not gc.is_tracked(hidden[0])
+    leaf = second.items[0]
+    assert leaf is hidden[0][0]
+    box: List[Any] = []
+    leaf.value = box
+    assert gc.is_tracked(hidden[0])
+    box.append(first)  # first -> its list -> leaf -> box -> first
+    gone = weakref.ref(first)
+    del got, first, second, leaf, box, hidden
+    gc.collect()
+    assert gone() is None
+
+
 def test_untracking_changes_no_model(c: Accelerated) -> None:
     """A plan that keeps every object tracked reads the same models (it exists to measure
     what untracking buys)."""
