@@ -60,7 +60,7 @@ class PureFacts(NamedTuple):
     extension's vocabulary (its ``HANDLERS``, ``KINDS`` and ``FIELDS`` names)."""
 
     #: Per type byte (256): the name of the pure reader's handler ("tuple", "ref",
-    #: "unknown", "singleton", ...).
+    #: "singleton", ...; "" for a byte that is no type code).
     handlers: Tuple[str, ...]
     #: Per type byte (256): the shared Singleton a "singleton" handler returns, else None.
     singletons: Tuple[Any, ...]
@@ -86,12 +86,20 @@ def _closure_var(fn: Any, name: str) -> Any:
     return fn.__closure__[fn.__code__.co_freevars.index(name)].cell_contents
 
 
+# The pure reader's handler functions (h_NAME) whose names are not yet those of the format
+# table's handlers (pycfile/_formats.py on the reader being rewritten), which the
+# extension uses; "h_unknown" serves the bytes that are no type code ("").
+_RENAMED = {"unknown": "", "int": "int32", "interned2": "interned_bytes", "stringref": "string_ref",
+            "unicode": "utf8", "ascii": "latin", "short_ascii": "short_latin"}  # fmt: skip
+
+
 def _pure_facts(fmt: PycFormat) -> PureFacts:
     """The pure code's facts for ``fmt`` -- the one place that reads its internals.
 
     The handler names are the names of the pure reader's own handler functions
-    (``h_tuple`` -> "tuple"), taken from a reader it makes for ``fmt``; the classes and
-    the type codes each may be written with are the pure writer's.
+    (``h_tuple`` -> "tuple", in the format table's vocabulary), taken from a reader it
+    makes for ``fmt``; the classes and the type codes each may be written with are the
+    pure writer's.
     """
     from . import _reader, _writer
 
@@ -104,7 +112,8 @@ def _pure_facts(fmt: PycFormat) -> PureFacts:
             names.append("singleton")
             singles.append(_closure_var(h, "value"))
         else:
-            names.append(h.__name__[2:] if h.__name__.startswith("h_") else h.__name__)
+            name = h.__name__[2:] if h.__name__.startswith("h_") else h.__name__
+            names.append(_RENAMED.get(name, name))
             singles.append(None)
     allowed = _writer._allowed_codes(fmt)
     classes: Dict[str, type] = {cls.__name__: cls for cls in allowed}

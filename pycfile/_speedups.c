@@ -78,8 +78,8 @@
 /* ------------------------------------------------------------------------------------ */
 /* The names this module knows                                                           */
 
-/* Reader handlers: the pure reader's handler names.  The first four are handled by the
- * pure-Python code only (the byte makes read() bail). */
+/* Reader handlers, by the names the pure reader gives its handlers ("" for a byte that is
+ * no type code).  The first four are the pure-Python code's only (the byte bails). */
 enum {
     H_UNKNOWN, H_NULL, H_FLOAT_TEXT, H_COMPLEX_TEXT,
     H_SINGLETON, H_INT, H_INT64, H_LONG, H_FLOAT, H_COMPLEX, H_BYTES, H_INTERNED2,
@@ -87,9 +87,9 @@ enum {
     H_LIST, H_DICT, H_SET, H_FROZENSET, H_SLICE, H_FROZENDICT, H_CODE, NHANDLERS
 };
 static const char *const HANDLER_NAMES[NHANDLERS] = {
-    "unknown", "null", "float_text", "complex_text",
-    "singleton", "int", "int64", "long", "float", "complex", "bytes", "interned2",
-    "stringref", "unicode", "ascii", "short_ascii", "ref", "tuple", "small_tuple",
+    "", "null", "float_text", "complex_text",
+    "singleton", "int32", "int64", "long", "float", "complex", "bytes", "interned_bytes",
+    "string_ref", "utf8", "latin", "short_latin", "ref", "tuple", "small_tuple",
     "list", "dict", "set", "frozenset", "slice", "frozendict", "code",
 };
 
@@ -1260,7 +1260,7 @@ r_object(Reader *r, int depth)
         Py_INCREF(obj);
         return obj;
     }
-    default: /* unknown, null, float_text, complex_text: the pure code */
+    default: /* no type code, null, float_text, complex_text: the pure code */
         return NULL;
     }
     if (obj != NULL && r_ref(r, flag, obj) < 0) {

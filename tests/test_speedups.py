@@ -339,15 +339,16 @@ def test_the_facts_are_the_pure_codes() -> None:
     the pure writer: spot checks, so that a wrong _pure_facts cannot agree with itself."""
     facts = _accel._pure_facts(pycfile.format_for_version((3, 12)))
     assert facts.handlers[ord("(")] == "tuple" and facts.handlers[ord(")") | 0x80] == "small_tuple"
-    assert facts.handlers[ord("r")] == "ref" and facts.handlers[ord("u")] == "unicode"
+    assert facts.handlers[ord("r")] == "ref" and facts.handlers[ord("u")] == "utf8"
     assert facts.handlers[ord("N")] == "singleton" and facts.singletons[ord("N")] == pycfile.Singleton("N")
-    assert facts.handlers[ord("f")] == "float_text" and facts.handlers[0] == "unknown"
+    assert facts.handlers[ord("f")] == "float_text" and facts.handlers[0] == ""
+    assert facts.handlers[ord("z")] == "short_latin" and facts.handlers[ord("i")] == "int32"
     assert facts.classes["Code"] is pycfile.Code311 and facts.classes["Str"] is pycfile.Str
     assert facts.code_fields[:2] == ("co_argcount", "co_posonlyargcount") and facts.refs
     assert set(facts.allowed["Str"]) == set("utaAzZ")
     old = _accel._pure_facts(pycfile.format_for_version((2, 7)))
-    assert old.handlers[ord("t")] == "interned2" and old.handlers[ord("R")] == "stringref"
-    assert not old.refs and old.handlers[ord("(") | 0x80] == "unknown"
+    assert old.handlers[ord("t")] == "interned_bytes" and old.handlers[ord("R")] == "string_ref"
+    assert not old.refs and old.handlers[ord("(") | 0x80] == ""
 
 
 @attrs.define
