@@ -198,8 +198,11 @@ def _make(fmt: PycFormat) -> MarshalRules:
         handlers[ord(row.code)] = row.handler
         if refs:
             handlers[ord(row.code) | FLAG_REF] = row.handler
-        if row.model is not None:
-            writable.setdefault(code_cls if row.model is Code and code_cls is not None else row.model, set()).add(row.code)
+        if row.model is Code:  # the layout's class; without a known layout none is writable
+            if code_cls is not None:
+                writable.setdefault(code_cls, set()).add(row.code)
+        elif row.model is not None:
+            writable.setdefault(row.model, set()).add(row.code)
     return MarshalRules(
         fmt=fmt,
         type_codes=frozenset(row.code for row in rows),

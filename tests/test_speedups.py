@@ -172,7 +172,6 @@ def test_corpus(c: Accelerated, key: str) -> None:
     gave_up = [path for path in files if not agree_on_pyc(c, path)]
     allowed = [path for path in gave_up if _has_big_long(pycfile.load(path).code)]
     assert gave_up == allowed, f"gave up on {len(gave_up)} of {len(files)}: {[str(p) for p in gave_up[:5]]}"
-    assert len(gave_up) * 50 < len(files)
 
 
 def agree_on_pyc(c: Accelerated, path: Path, must_accelerate: bool = False) -> bool:
@@ -638,12 +637,6 @@ def test_a_small_thread_stack_makes_it_give_up_not_crash(c: Accelerated) -> None
     assert _small_stack("accelerator") == {"read": None, "write": None}
 
 
-@pytest.mark.xfail(
-    sys.version_info < (3, 11) or sys.version_info >= (3, 13),
-    reason="the pure-Python reader and writer recurse on the C stack here (crash on 3.10 and "
-    "3.13, RecursionError on 3.14+): issue 13 makes them iterative",
-    strict=False,
-)
 def test_loads_and_dumps_on_a_small_thread_stack(c: Accelerated) -> None:
     """The public functions on that thread: the accelerator gives up and the pure code
     reads and writes the nest."""
