@@ -35,6 +35,8 @@ __all__ = [
     "model_repr",
     "preorder",
     "register",
+    "scalar_fields",
+    "set_children",
 ]
 
 # How a field holds marshal values.
@@ -48,6 +50,8 @@ _KIND_OF_TYPE = {"Value": _ONE, "list[Value]": _ITEMS, "list[tuple[Value, Value]
 _FIELDS: Dict[type, Tuple[str, ...]] = {}
 #: Every registered value class -> its value-holding fields and how they hold values.
 _KIDS: Dict[type, Tuple[Tuple[str, int], ...]] = {}
+#: Every registered value class -> its other fields (type code, FLAG_REF, ints...).
+_SCALARS: Dict[type, Tuple[str, ...]] = {}
 #: Types the equality and repr walks descend into: installed classes, list and tuple.
 _NODES: Set[type] = {list, tuple}
 
@@ -71,11 +75,15 @@ def register(cls: type) -> None:
     """Record which fields of the attrs class ``cls`` hold marshal values (for
     :func:`children`)."""
     spec = []
+    scalars = []
     for field in attrs.fields(cls):
         kind = _KIND_OF_TYPE.get(_type_text(field.type))
         if kind is not None:
             spec.append((field.name, kind))
+        else:
+            scalars.append(field.name)
     _KIDS[cls] = tuple(spec)
+    _SCALARS[cls] = tuple(scalars)
 
 
 def install(*classes: type) -> None:
@@ -286,6 +294,11 @@ def children(value: object) -> Optional[List[Any]]:
                 return None
             out.extend(pair)
     return out
+
+
+def scalar_fields(cls: type) -> Tuple[str, ...]:
+    """The fields of a registered value class that do not hold marshal values."""
+    return _SCALARS[cls]
 
 
 def set_children(value: Any, new: List[Any]) -> None:
