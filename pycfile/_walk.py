@@ -44,7 +44,7 @@ _ONE = 0  # the field is a value
 _ITEMS = 1  # a list of values
 _PAIRS = 2  # a list of (key, value) pairs
 
-_KIND_OF_TYPE = {"Value": _ONE, "list[Value]": _ITEMS, "list[tuple[Value, Value]]": _PAIRS}
+_KIND_OF_TYPE = {"Value": _ONE, "list[Value]": _ITEMS, "list[tuple[Value,Value]]": _PAIRS}
 
 #: Installed (model) classes -> their attrs field names, in declaration order.
 _FIELDS: Dict[type, Tuple[str, ...]] = {}
@@ -77,9 +77,12 @@ def register(cls: type) -> None:
     spec = []
     scalars = []
     for field in attrs.fields(cls):
-        kind = _KIND_OF_TYPE.get(_type_text(field.type))
+        text = _type_text(field.type)
+        kind = _KIND_OF_TYPE.get(text)
         if kind is not None:
             spec.append((field.name, kind))
+        elif "Value" in text:  # a new way of holding values: teach _KIND_OF_TYPE
+            raise TypeError(f"{cls.__name__}.{field.name}: no walk for a field of type {text}")
         else:
             scalars.append(field.name)
     _KIDS[cls] = tuple(spec)
