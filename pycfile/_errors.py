@@ -10,17 +10,23 @@ Errors are split by who is at fault (as h11 does):
 
 Each also subclasses the standard exception users already catch for that kind of
 failure (``ValueError``, and ``EOFError`` for truncated input), as cbor2 does.
+
+Every error pickles and unpickles to an equal one (type, message, offset, path, version
+and any attribute of its own), so errors cross process pools; each class names itself
+``pycfile.<Name>``, where users import it from.
 """
 
 from __future__ import annotations
 
-from typing import Optional
+from typing import Any, Dict, Optional, Tuple
 
 __all__ = [
     "BadHeaderError",
     "BadMarshalError",
     "BadPycError",
+    "BadTableError",
     "NestingTooDeepError",
+    "NoOpcodeTableError",
     "PycError",
     "TruncatedError",
     "UnknownMagicError",
@@ -35,6 +41,8 @@ class PycError(Exception):
     into one message, e.g. ``bad marshal data (unknown type code 0x71 ('q')) at offset 25
     in code.co_code (CPython 2.7, magic 62211)``.
     """
+
+    __module__ = "pycfile"
 
     def __init__(
         self,
@@ -51,8 +59,14 @@ class PycError(Exception):
         self.offset = offset
         #: Where in the object tree, e.g. ``code.co_consts[3].co_names[0]``.
         self.path = path
-        #: The format version being read or written, e.g. ``"CPython 3.12"``.
+        #: The format being read or written, e.g. ``"CPython 3.12, magic 3531"``
+        #: (always in this form: :func:`pycfile._versions.version_text`).
         self.version = version
+
+    def __reduce__(self) -> Tuple[Any, ...]:
+        # Rebuilt without calling __init__ (whose arguments differ between subclasses):
+        # the arguments the exception holds, then every attribute.
+        return (_rebuild, (type(self), self.args, dict(self.__dict__)))
 
     def _prepend_path(self, step: str) -> None:
         """Add an outer step to :attr:`path` (used while the error unwinds)."""
@@ -74,12 +88,24 @@ class PycError(Exception):
         return " ".join(parts)
 
 
+def _rebuild(cls: type, args: Tuple[Any, ...], state: Dict[str, Any]) -> PycError:
+    """An error of class ``cls`` with these ``args`` and attributes (for pickle)."""
+    error: PycError = BaseException.__new__(cls, *args)
+    error.args = args
+    error.__dict__.update(state)
+    return error
+
+
 class BadPycError(PycError, ValueError):
     """The input bytes are not a valid pyc file or marshal stream."""
+
+    __module__ = "pycfile"
 
 
 class TruncatedError(BadPycError, EOFError):
     """The input ended where more bytes were needed."""
+
+    __module__ = "pycfile"
 
 
 class UnknownMagicError(BadPycError):
@@ -88,6 +114,8 @@ class UnknownMagicError(BadPycError):
     Pass ``version=`` to read it as a known version, or register the magic with
     :func:`pycfile.register_magic`.
     """
+
+    __module__ = "pycfile"
 
     def __init__(self, magic: bytes, *, offset: int = 0) -> None:
         number = int.from_bytes(magic[:2], "little") if len(magic) >= 2 else -1
@@ -103,14 +131,42 @@ class UnknownMagicError(BadPycError):
 class BadHeaderError(BadPycError):
     """A header field holds a value no reader of that version accepts."""
 
+    __module__ = "pycfile"
+
 
 class BadMarshalError(BadPycError):
     """The marshal stream is malformed (unknown type code, bad reference, ...)."""
+
+    __module__ = "pycfile"
 
 
 class NestingTooDeepError(BadMarshalError):
     """Objects are nested deeper than the version's marshal depth limit."""
 
+    __module__ = "pycfile"
+
+
+class BadTableError(BadPycError):
+    """A line, location or exception table is malformed.
+
+    :attr:`offset` is the byte offset inside the table and :attr:`path` names the table
+    (``co_lnotab``, ``co_linetable``, ``co_exceptiontable``).
+    """
+
+    __module__ = "pycfile"
+
 
 class UnwritableError(PycError, ValueError):
     """A model cannot be written in its version's format."""
+
+    __module__ = "pycfile"
+
+
+class NoOpcodeTableError(PycError, LookupError):
+    """pycfile has no opcode table for this Python version.
+
+    Not about bad input: the version is one pycfile can read but not disassemble.  Also
+    a ``LookupError`` (the lookup of a table by version failed), as it has always been.
+    """
+
+    __module__ = "pycfile"

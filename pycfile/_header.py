@@ -16,7 +16,7 @@ import attrs
 
 from . import _accel
 from ._errors import PycError, TruncatedError, UnwritableError
-from ._versions import _BY_MAGIC, PycFormat, PythonVersion, format_for_magic
+from ._versions import _BY_MAGIC, PycFormat, PythonVersion, format_for_magic, version_text
 
 __all__ = ["FLAG_CHECK_SOURCE", "FLAG_HASH_BASED", "PycHeader", "read_header", "read_header_bytes", "scan_headers"]
 
@@ -109,7 +109,7 @@ def read_header_bytes(data: bytes, fmt: Optional[PycFormat] = None) -> PycHeader
     size = fmt.header_size
     if n < size:
         raise TruncatedError(
-            f"the {fmt.version} header is {size} bytes; the data has {n}", offset=n, version=str(fmt.version)
+            f"the {fmt.version} header is {size} bytes; the data has {n}", offset=n, version=version_text(fmt)
         )
     if size == 16:
         flags, mtime, source_size = _U32x3.unpack_from(data, 4)

@@ -38,7 +38,7 @@ from ._values import (
 from ._values import DictValue
 from ._values import ListValue
 from ._values import TupleValue
-from ._versions import PycFormat
+from ._versions import PycFormat, version_text
 
 __all__ = ["has_refs", "read_value", "readable_codes"]
 
@@ -163,7 +163,7 @@ def read_value(
     except PycError as e:
         e._prepend_path(root)
         if e.version is None:
-            e.version = f"{fmt.version}, magic {fmt.magic_number}"
+            e.version = version_text(fmt)
         raise
 
 

@@ -38,7 +38,7 @@ from ._values import FrozenSetValue
 from ._values import ListValue
 from ._values import SetValue
 from ._values import TupleValue
-from ._versions import PycFormat
+from ._versions import PycFormat, version_text
 
 __all__ = ["write_value"]
 
@@ -136,7 +136,7 @@ def write_value(value: Value, fmt: PycFormat, root: str = "value") -> bytes:
     except PycError as e:
         e._prepend_path(root)
         if e.version is None:
-            e.version = f"{fmt.version}, magic {fmt.magic_number}"
+            e.version = version_text(fmt)
         raise
 
 
