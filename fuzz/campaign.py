@@ -100,14 +100,8 @@ def worker(version: str, start: int, stop: int, full_every: int, cli_every: int,
             faulthandler.dump_traceback_later(timeout * 4, exit=True)  # a hang in C
             api = "loads"
             try:
-                try:
-                    ok = isinstance(pycfile.loads(data), pycfile.PycFile)
-                except pycfile.PycError:
-                    ok = False
-                except Exception:  # noqa: BLE001 - drive_bytes below records it
-                    ok = False
                 api = "readers"
-                found = drive.drive_bytes(data, full=False)
+                found, ok = drive.drive_pyc_bytes(data, full=False)
                 if ok:
                     accepted += 1
                     if accepted % full_every == 0:

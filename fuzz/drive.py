@@ -87,13 +87,18 @@ def drive_bytes(data: bytes, *, full: bool = True, tmp: Optional[str] = None) ->
     """Every reading function on ``data`` (a pyc, or garbage); with ``full``, every
     function that takes what was read.  ``tmp`` is a directory for the functions that
     take paths (made and removed here if not given)."""
+    return drive_pyc_bytes(data, full=full, tmp=tmp)[0]
+
+
+def drive_pyc_bytes(data: bytes, *, full: bool = True, tmp: Optional[str] = None) -> Tuple[List[Escape], bool]:
+    """:func:`drive_bytes`, and whether ``data`` loaded."""
     escapes: List[Escape] = []
     _call(escapes, "format_for_magic", pycfile.format_for_magic, data[:4])
     pyc = _call(escapes, "loads", pycfile.loads, data)
     if pyc is None:
         if full:
             _with_tmp(tmp, lambda d: _paths(escapes, data, None, d))
-        return escapes
+        return escapes, False
     fmt = pyc.format
     out = _call(escapes, "dumps", pycfile.dumps, pyc)
     if out is not None and out != data:
@@ -116,7 +121,7 @@ def drive_bytes(data: bytes, *, full: bool = True, tmp: Optional[str] = None) ->
     if full:
         _model_functions(escapes, pyc, again)
         _with_tmp(tmp, lambda d: _paths(escapes, data, pyc, d))
-    return escapes
+    return escapes, True
 
 
 def _with_tmp(tmp: Optional[str], fn: Callable[[str], None]) -> None:
