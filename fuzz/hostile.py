@@ -37,6 +37,7 @@ __all__ = [
     "deep_pyc",
     "deep_stream",
     "hostile_models",
+    "model_from_bytes",
     "mutate",
     "pyc312",
     "self_tuple_stream",
@@ -300,3 +301,71 @@ def mutate(seed: bytes, rng: random.Random, header: int = 0, types: Optional[Lis
         valid = [i for i in positions if i < len(body)] if len(body) != len(data) - keep else positions
         rng.choice(_OPERATORS)(body, rng, valid)
     return bytes(data[:keep] + body)
+
+
+# -- models from fuzz bytes ---------------------------------------------------------------
+
+_SINGLETON_CODES = "NTFS.q"
+_WEIRD: List[Any] = [5, None, "x", b"y", 1.5, [1, [2]], (), object()]
+
+
+def model_from_bytes(data: bytes) -> Any:
+    """A model built by the bytes as a little program over a stack of values: scalars,
+    containers of the values on top, shared values (a value pushed twice), cycles (a
+    container put inside itself), deep wrapping, FLAG_REF toggles, code objects, and
+    values of wrong types.  Any bytes make some model (the fuzzers' "hostile models")."""
+    stack: List[Any] = []
+    it = iter(data)
+
+    def byte() -> int:
+        return next(it, 0)
+
+    def take(count: int) -> List[Any]:
+        count = min(count, len(stack))
+        items = stack[len(stack) - count :]
+        del stack[len(stack) - count :]
+        return items
+
+    for op in it:
+        kind = op % 16
+        if kind == 0:
+            stack.append(Int(byte() - 128, "i", bool(op & 0x80)))
+        elif kind == 1:
+            stack.append(Str("s" * (byte() % 4), "z", bool(op & 0x80)))
+        elif kind == 2:
+            stack.append(Bytes(bytes([byte()]), "s", bool(op & 0x80)))
+        elif kind == 3:
+            stack.append(Singleton(_SINGLETON_CODES[byte() % len(_SINGLETON_CODES)]))
+        elif kind == 4:
+            stack.append(TupleValue(take(byte() % 5), ")", bool(op & 0x80)))
+        elif kind == 5:
+            stack.append(ListValue(take(byte() % 5), "[", bool(op & 0x80)))
+        elif kind == 6:
+            items = take(2 * (byte() % 3))
+            stack.append(DictValue(list(zip(items[::2], items[1::2])), "{", bool(op & 0x80)))
+        elif kind == 7:
+            stack.append(FrozenSetValue(take(byte() % 4), ">", bool(op & 0x80)))
+        elif kind == 8 and stack:
+            stack.append(stack[-1])  # shared
+        elif kind == 9 and stack and isinstance(getattr(stack[-1], "items", None), list):
+            if isinstance(stack[-1], DictValue):
+                stack[-1].items.append((Int(0), stack[-1]))
+            else:
+                stack[-1].items.append(stack[-1])  # a cycle
+        elif kind == 10 and stack:
+            value = stack.pop()
+            for _ in range(byte() * 16 + byte()):
+                value = TupleValue([value], ")")
+            stack.append(value)
+        elif kind == 11:
+            stack.append(_WEIRD[byte() % len(_WEIRD)])
+        elif kind == 12:
+            consts = stack.pop() if stack else TupleValue([], ")")
+            stack.append(code312(consts, "c", flag_ref=bool(op & 0x80)))
+        elif kind == 13 and stack and hasattr(stack[-1], "flag_ref") and not isinstance(stack[-1], Singleton):
+            stack[-1].flag_ref = not stack[-1].flag_ref
+        elif kind == 14 and len(stack) >= 2:
+            stack[-1], stack[-2] = stack[-2], stack[-1]
+        elif kind == 15 and stack and hasattr(stack[-1], "code") and not isinstance(stack[-1], Singleton):
+            stack[-1].code = chr(byte())  # a type code that may not fit
+    return stack[-1] if stack else Singleton("N")
