@@ -21,6 +21,7 @@ keep in step with the classes.
 
 from __future__ import annotations
 
+import operator
 from typing import Any, Callable, Dict, Iterator, List, Optional, Set, Tuple
 
 import attrs
@@ -48,6 +49,8 @@ _KIND_OF_TYPE = {"Value": _ONE, "list[Value]": _ITEMS, "list[tuple[Value,Value]]
 
 #: Installed (model) classes -> their attrs field names, in declaration order.
 _FIELDS: Dict[type, Tuple[str, ...]] = {}
+#: Installed classes -> a function giving all their field values as a tuple.
+_GETTERS: Dict[type, Callable[[Any], Tuple[Any, ...]]] = {}
 #: Every registered value class -> its value-holding fields and how they hold values.
 _KIDS: Dict[type, Tuple[Tuple[str, int], ...]] = {}
 #: Every registered value class -> its other fields (type code, FLAG_REF, ints...).
@@ -94,12 +97,27 @@ def install(*classes: type) -> None:
     ``repr`` (its instances stay unhashable), and :func:`register` it."""
     for cls in classes:
         register(cls)
-        _FIELDS[cls] = tuple(field.name for field in attrs.fields(cls))
+        names = tuple(field.name for field in attrs.fields(cls))
+        _FIELDS[cls] = names
+        _GETTERS[cls] = _getter(names)
         _NODES.add(cls)
         setattr(cls, "__eq__", _eq)
         setattr(cls, "__ne__", _ne)
         setattr(cls, "__repr__", model_repr)
         setattr(cls, "__hash__", None)
+
+
+def _getter(names: Tuple[str, ...]) -> Callable[[Any], Tuple[Any, ...]]:
+    get = operator.attrgetter(*names)
+
+    def values(obj: Any) -> Tuple[Any, ...]:
+        try:
+            found = get(obj)
+        except AttributeError:  # a slot that holds nothing
+            return tuple(getattr(obj, name, _UNSET) for name in names)
+        return found if len(names) > 1 else (found,)
+
+    return values
 
 
 def _eq(self: Any, other: Any) -> Any:
@@ -134,7 +152,7 @@ def equal(a: object, b: object) -> bool:
     if a is b:
         return True
     nodes = _NODES
-    fields = _FIELDS
+    getters = _GETTERS
     assumed: Set[Tuple[int, int]] = set()
     stack: List[Tuple[Any, Any]] = [(a, b)]
     pop = stack.pop
@@ -142,17 +160,15 @@ def equal(a: object, b: object) -> bool:
     while stack:
         x, y = pop()
         kind = type(x)
-        names = fields.get(kind)
-        if names is not None:
+        get = getters.get(kind)
+        if get is not None:
             if type(y) is not kind:
                 return False
             pair = (id(x), id(y))
             if pair in assumed:
                 continue
             assumed.add(pair)
-            for name in names:
-                fx = getattr(x, name, _UNSET)
-                fy = getattr(y, name, _UNSET)
+            for fx, fy in zip(get(x), get(y)):
                 if fx is fy:
                     continue
                 if type(fx) in nodes or type(fy) in nodes:
@@ -219,9 +235,9 @@ def model_repr(root: object) -> str:
         met[key] = count + 1
         if count:
             continue
-        names = fields.get(type(obj))
-        if names is not None:
-            stack.extend([getattr(obj, name, _UNSET) for name in names])
+        get = _GETTERS.get(type(obj))
+        if get is not None:
+            stack.extend(get(obj))
         else:
             stack.extend(obj)
     # Second pass: the text.  Work items are (True, text) or (False, object).
@@ -249,8 +265,9 @@ def model_repr(root: object) -> str:
         if names is not None:
             out.append(kind.__name__ + "(")
             work.append((True, ")"))
+            values = _GETTERS[kind](item)
             for i in range(len(names) - 1, -1, -1):
-                work.append((False, getattr(item, names[i], _UNSET)))
+                work.append((False, values[i]))
                 work.append((True, (", " if i else "") + names[i] + "="))
             continue
         out.append("[" if kind is list else "(")
