@@ -31,7 +31,14 @@ __all__ = [
     "TruncatedError",
     "UnknownMagicError",
     "UnwritableError",
+    "version_text",
 ]
+
+
+def version_text(fmt: Any) -> str:
+    """How an error names the format it was reading or writing, always in this form:
+    ``CPython 3.12, magic 3531`` (``fmt`` is a :class:`~pycfile.PycFormat`)."""
+    return f"{fmt.version}, magic {fmt.magic_number}"
 
 
 class PycError(Exception):
@@ -43,6 +50,11 @@ class PycError(Exception):
     """
 
     __module__ = "pycfile"
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        if cls.__module__ == __name__:  # pycfile's own: named where users import them
+            cls.__module__ = "pycfile"
 
     def __init__(
         self,
@@ -60,7 +72,7 @@ class PycError(Exception):
         #: Where in the object tree, e.g. ``code.co_consts[3].co_names[0]``.
         self.path = path
         #: The format being read or written, e.g. ``"CPython 3.12, magic 3531"``
-        #: (always in this form: :func:`pycfile._versions.version_text`).
+        #: (always in this form: :func:`version_text`).
         self.version = version
 
     def __reduce__(self) -> Tuple[Any, ...]:
@@ -99,13 +111,9 @@ def _rebuild(cls: type, args: Tuple[Any, ...], state: Dict[str, Any]) -> PycErro
 class BadPycError(PycError, ValueError):
     """The input bytes are not a valid pyc file or marshal stream."""
 
-    __module__ = "pycfile"
-
 
 class TruncatedError(BadPycError, EOFError):
     """The input ended where more bytes were needed."""
-
-    __module__ = "pycfile"
 
 
 class UnknownMagicError(BadPycError):
@@ -114,8 +122,6 @@ class UnknownMagicError(BadPycError):
     Pass ``version=`` to read it as a known version, or register the magic with
     :func:`pycfile.register_magic`.
     """
-
-    __module__ = "pycfile"
 
     def __init__(self, magic: bytes, *, offset: int = 0) -> None:
         number = int.from_bytes(magic[:2], "little") if len(magic) >= 2 else -1
@@ -131,19 +137,13 @@ class UnknownMagicError(BadPycError):
 class BadHeaderError(BadPycError):
     """A header field holds a value no reader of that version accepts."""
 
-    __module__ = "pycfile"
-
 
 class BadMarshalError(BadPycError):
     """The marshal stream is malformed (unknown type code, bad reference, ...)."""
 
-    __module__ = "pycfile"
-
 
 class NestingTooDeepError(BadMarshalError):
     """Objects are nested deeper than the version's marshal depth limit."""
-
-    __module__ = "pycfile"
 
 
 class BadTableError(BadPycError):
@@ -153,13 +153,9 @@ class BadTableError(BadPycError):
     (``co_lnotab``, ``co_linetable``, ``co_exceptiontable``).
     """
 
-    __module__ = "pycfile"
-
 
 class UnwritableError(PycError, ValueError):
     """A model cannot be written in its version's format."""
-
-    __module__ = "pycfile"
 
 
 class NoOpcodeTableError(PycError, LookupError):
@@ -169,4 +165,3 @@ class NoOpcodeTableError(PycError, LookupError):
     a ``LookupError`` (the lookup of a table by version failed), as it has always been.
     """
 
-    __module__ = "pycfile"

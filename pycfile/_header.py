@@ -15,8 +15,8 @@ from typing import Iterator, List, Optional, Tuple, Union
 import attrs
 
 from . import _accel
-from ._errors import PycError, TruncatedError, UnwritableError
-from ._versions import _BY_MAGIC, PycFormat, PythonVersion, format_for_magic, version_text
+from ._errors import PycError, TruncatedError, UnwritableError, version_text
+from ._versions import _BY_MAGIC, PycFormat, PythonVersion, format_for_magic
 
 __all__ = ["FLAG_CHECK_SOURCE", "FLAG_HASH_BASED", "PycHeader", "read_header", "read_header_bytes", "scan_headers"]
 

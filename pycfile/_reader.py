@@ -20,7 +20,7 @@ from typing import Any, Callable, Dict, List, Optional, Tuple
 from . import _accel
 from ._code import Code, code_class, code_fields
 from ._deep import SHALLOW_DEPTH, TooDeepForThisStack, call_with_deep_stack
-from ._errors import BadMarshalError, NestingTooDeepError, PycError, TruncatedError
+from ._errors import BadMarshalError, NestingTooDeepError, PycError, TruncatedError, version_text
 from ._values import (
     Bytes,
     Complex,
@@ -38,7 +38,7 @@ from ._values import (
 from ._values import DictValue
 from ._values import ListValue
 from ._values import TupleValue
-from ._versions import PycFormat, version_text
+from ._versions import PycFormat
 
 __all__ = ["has_refs", "read_value", "readable_codes"]
 

@@ -25,7 +25,6 @@ __all__ = [
     "format_for_version",
     "known_formats",
     "register_magic",
-    "version_text",
 ]
 
 
@@ -448,18 +447,6 @@ def format_for_version(version: VersionLike) -> PycFormat:
         known = ", ".join(f"{i} {a}.{b}" for i, a, b in sorted(_BY_VERSION))
         raise ValueError(f"no pyc format is known for {v}; known: {known}")
     return fmt
-
-
-def version_text(version: Union[PycFormat, VersionLike]) -> str:
-    """How every error names the format it was reading or writing (its ``version``
-    attribute): ``"CPython 3.12, magic 3531"``.  For a bare version, the magic is the one
-    its final release writes (the format pycfile uses for it); a version with no known
-    format is named alone."""
-    if isinstance(version, PycFormat):
-        return f"{version.version}, magic {version.magic_number}"
-    v = as_version(version)
-    fmt = _BY_VERSION.get((v.implementation, v.major, v.minor))
-    return str(v) if fmt is None else f"{v}, magic {fmt.magic_number}"
 
 
 def register_magic(

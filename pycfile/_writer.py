@@ -19,7 +19,7 @@ from typing import Any, Callable, Sequence, Dict, FrozenSet, List, Optional, Set
 from . import _accel
 from ._code import Code, code_class, code_fields
 from ._deep import SHALLOW_DEPTH, TooDeepForThisStack, call_with_deep_stack
-from ._errors import PycError, UnwritableError
+from ._errors import PycError, UnwritableError, version_text
 from ._reader import FLAG_REF, has_refs, readable_codes
 from ._values import (
     Bytes,
@@ -38,7 +38,7 @@ from ._values import FrozenSetValue
 from ._values import ListValue
 from ._values import SetValue
 from ._values import TupleValue
-from ._versions import PycFormat, version_text
+from ._versions import PycFormat
 
 __all__ = ["write_value"]
 

@@ -13,10 +13,10 @@ from __future__ import annotations
 import operator
 from typing import Tuple, Union
 
-from ._errors import BadMarshalError
+from ._errors import BadMarshalError, version_text
 from ._reader import read_value
 from ._values import Value
-from ._versions import PycFormat, VersionLike, format_for_version, version_text
+from ._versions import PycFormat, VersionLike, format_for_version
 from ._writer import write_value
 
 __all__ = ["dumps", "loads", "loads_prefix"]
