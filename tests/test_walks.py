@@ -333,3 +333,12 @@ def test_hostile_models_in_model_functions(name: str) -> None:
             function(pyc)
         except pycfile.PycError:
             pass
+
+
+def test_walk_visits_each_code_object_once() -> None:
+    pyc = pycfile.loads(hostile.cyclic_code_pyc())
+    assert [pycfile.to_python(c.co_name) for c in pyc.code.walk()] == ["m", "f"]
+    deep = hostile.code312(TupleValue([], ")"), "c0")
+    for i in range(1, 5000):  # code objects nested 5,000 deep (by hand: no reader limit)
+        deep = hostile.code312(TupleValue([deep], ")"), f"c{i}")
+    assert sum(1 for _ in deep.walk()) == 5000
