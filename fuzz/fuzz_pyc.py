@@ -109,10 +109,19 @@ def TestOneInput(data: bytes) -> None:  # noqa: N802 - atheris's name
         check(data[1:], lambda d: pycfile.marshal.loads(d, version=fmt), lambda m: pycfile.marshal.dumps(m, version=fmt))
 
 
+#: Programs for hostile.model_from_bytes: a tuple, a list that contains itself, a
+#: 4,095-deep nesting, a DAG of 40 levels, a code object with wrong types.
+_MODEL_SEEDS = [b"\x04\x00", b"\x05\x00\x09", b"\x03\x00\x0a\xff\xff", b"\x01\x00" + b"\x08\x04\x02" * 40, b"\x0b\x00\x04\x01\x0c"]
+
+
 def _seed_corpus(target: Path) -> None:
     if target.exists():
         return
     target.mkdir(parents=True)
+    if _MODE == "models":
+        for i, seed in enumerate(_MODEL_SEEDS):
+            (target / f"model-{i}").write_bytes(seed)
+        return
     samples = Path(os.environ.get("PYCFILE_SAMPLES_DIR", HERE.parent.parent / "shared" / "samples"))
     for top in (HERE.parent / "tests" / "fixtures", samples):
         for path in sorted(top.glob("*/*.pyc")):
@@ -133,7 +142,7 @@ def main() -> None:
     if _MODE not in ("loads", "apis", "models", "cli"):
         sys.exit(f"unknown mode {_MODE!r}: loads, apis, models or cli")
     corpus = [a for a in argv[1:] if not a.startswith("-")]
-    if corpus and _MODE != "models":
+    if corpus:
         _seed_corpus(Path(corpus[0]))
     atheris.Setup(argv, TestOneInput)
     atheris.Fuzz()

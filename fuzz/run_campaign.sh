@@ -34,12 +34,14 @@ for mode in $MODES; do
     executions=$(( executions + ${runs:-0} ))
     sed -i 's/stat::number_of_executed_units/stat::counted_units/' "$log"
     [ "$status" -eq 0 ] && break
+    [ "${runs:-0}" -gt 0 ] || { echo "mode $mode: libFuzzer did not start (status $status)" >> "$log"; break; }
     stops=$(( stops + 1 ))
     echo "mode $mode: libFuzzer stopped with status $status (crash or timeout), resuming" >> "$log"
   done
   escapes=0
   [ -f "$OUT/escapes-$mode.jsonl" ] && escapes=$(wc -l < "$OUT/escapes-$mode.jsonl")
-  echo "atheris $mode: $(( $(date +%s) - start )) s, $executions executions, $stops crashes/timeouts, $escapes escapes"
+  artifacts=$(ls "$OUT" | grep -c "^$mode-\(crash\|timeout\|oom\|leak\)-")
+  echo "atheris $mode: $(( $(date +%s) - start )) s, $executions executions, $stops stops ($artifacts crash/timeout/oom inputs saved), $escapes escapes"
 done
 if [ "${DETERMINISTIC:-1}" = 1 ]; then
   nice -n 10 "$PY" fuzz/campaign.py --inputs "${INPUTS:-100000}" --jobs "${JOBS:-1}" --out "$OUT/campaign.json" | tee "$OUT/campaign.log"
