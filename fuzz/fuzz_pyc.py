@@ -112,7 +112,7 @@ def TestOneInput(data: bytes) -> None:  # noqa: N802 - atheris's name
 #: Programs for hostile.model_from_bytes: a tuple, a list that contains itself, a
 #: 4,095-deep nesting, a DAG of 40 flagged levels (unflagged, the writer would write
 #: 2**40 copies: see fuzz/README.md), a code object with wrong types.
-_MODEL_SEEDS = [b"\x04\x00", b"\x05\x00\x09", b"\x03\x00\x0a\xff\xff", b"\x01\x00" + b"\x08\x04\x02" * 40, b"\x0b\x00\x04\x01\x0c"]
+_MODEL_SEEDS = [b"\x04\x00", b"\x05\x00\x09", b"\x03\x00\x0a\xff\xff", b"\x01\x00" + b"\x08\x84\x02" * 40, b"\x0b\x00\x04\x01\x0c"]
 
 
 def _seed_corpus(target: Path) -> None:
