@@ -316,6 +316,7 @@ def model_from_bytes(data: bytes) -> Any:
     values of wrong types.  Any bytes make some model (the fuzzers' "hostile models")."""
     stack: List[Any] = []
     it = iter(data)
+    wraps = 5000
 
     def byte() -> int:
         return next(it, 0)
@@ -354,7 +355,9 @@ def model_from_bytes(data: bytes) -> Any:
                 stack[-1].items.append(stack[-1])  # a cycle
         elif kind == 10 and stack:
             value = stack.pop()
-            for _ in range(byte() * 16 + byte()):
+            levels = min(byte() * 16 + byte(), wraps)  # deep, but a model of at most
+            wraps -= levels  # ~5,000 levels in all: work per input stays in seconds
+            for _ in range(levels):
                 value = TupleValue([value], ")")
             stack.append(value)
         elif kind == 11:
