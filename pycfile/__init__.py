@@ -39,10 +39,12 @@ from ._errors import (
     BadHeaderError as BadHeaderError,
     BadMarshalError as BadMarshalError,
     BadPycError as BadPycError,
+    BadTableError as BadTableError,
     NestingTooDeepError as NestingTooDeepError,
     NoPythonValueError as NoPythonValueError,
     NotPycError as NotPycError,
     NotRegularFileError as NotRegularFileError,
+    NoOpcodeTableError as NoOpcodeTableError,
     PycError as PycError,
     TruncatedError as TruncatedError,
     UnknownMagicError as UnknownMagicError,
@@ -60,12 +62,10 @@ from ._header import PycHeader as PycHeader
 from ._instructions import Instruction as Instruction
 from ._instructions import disassemble as disassemble
 from ._instructions import get_instructions as get_instructions
-from ._opcodes import NoOpcodeTableError as NoOpcodeTableError
 from ._opcodes import OpcodeTable as OpcodeTable
 from ._opcodes import opcode_table as opcode_table
 from ._opcodes import opcode_table_versions as opcode_table_versions
 from ._linetable import (
-    BadTableError as BadTableError,
     build_linetable as build_linetable,
     build_locations as build_locations,
     LinetableEntry as LinetableEntry,

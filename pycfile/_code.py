@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, Dict, Iterator, List, Optional,
 
 import attrs
 
+from . import _walk
 from ._values import Bytes
 from ._values import TupleValue
 from ._versions import CodeLayout
@@ -70,18 +71,7 @@ class Code:
 
     def walk(self) -> Iterator["Code"]:
         """This code object and every code object nested in its constants, depth first."""
-        seen = set()
-        stack: list[Code] = [self]
-        while stack:
-            code = stack.pop()
-            if id(code) in seen:
-                continue
-            seen.add(id(code))
-            yield code
-            consts = getattr(code, "co_consts", None)
-            items = getattr(consts, "items", None)
-            if isinstance(items, list):
-                stack.extend(reversed([c for c in items if isinstance(c, Code)]))
+        return _walk.preorder(self, _nested_code)
 
     # -- line and exception tables (pycfile/_linetable.py, _exceptiontable.py) ---------
 
@@ -442,6 +432,15 @@ class CodePyPy432(Code):
     flag_ref: bool = False
 
 
+def _nested_code(code: "Code") -> List["Code"]:
+    """The code objects directly in ``code.co_consts`` (what :meth:`Code.walk` descends into)."""
+    consts = getattr(code, "co_consts", None)
+    items = getattr(consts, "items", None)
+    if isinstance(items, list):
+        return [c for c in items if isinstance(c, Code)]
+    return []
+
+
 AnyCode = Union[Code10, Code13, Code15, Code21, Code23, Code30, Code38, Code310, Code311a, Code311, CodePyPy416, CodePyPy432]
 
 _CLASSES: Dict[CodeLayout, Type[Code]] = {
@@ -460,3 +459,8 @@ def code_fields(cls: Type[Code]) -> Tuple[Tuple[str, bool], ...]:
     fields: Tuple[attrs.Attribute[Any], ...] = attrs.fields(cls)  # type: ignore[arg-type]
     return tuple((f.name, f.type in ("int", int)) for f in fields if f.name != "flag_ref")
 
+
+
+# ``==``, ``!=`` and ``repr`` walk the model without recursion and cost once per shared
+# object (attrs's own are recursive): see pycfile/_walk.py.
+_walk.install(*_CLASSES.values())

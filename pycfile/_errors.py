@@ -12,20 +12,26 @@ Errors are split by who is at fault (as h11 does):
 
 Each also subclasses the standard exception users already catch for that kind of
 failure (``ValueError``, and ``EOFError`` for truncated input), as cbor2 does.
+
+Every error pickles and unpickles to an equal one (type, message, offset, path, version
+and any attribute of its own), so errors cross process pools; each class names itself
+``pycfile.<Name>``, where users import it from.
 """
 
 from __future__ import annotations
 
-from typing import Any, Optional, Tuple
+from typing import Any, Dict, Optional, Tuple
 
 __all__ = [
     "BadHeaderError",
     "BadMarshalError",
     "BadPycError",
+    "BadTableError",
     "NestingTooDeepError",
     "NoPythonValueError",
     "NotPycError",
     "NotRegularFileError",
+    "NoOpcodeTableError",
     "PycError",
     "TruncatedError",
     "UnknownMagicError",
@@ -35,8 +41,8 @@ __all__ = [
 
 
 def version_text(fmt: Any) -> str:
-    """How an error names the format it was reading or writing, e.g. ``CPython 3.12,
-    magic 3531`` (``fmt`` is a :class:`~pycfile.PycFormat`)."""
+    """How an error names the format it was reading or writing, always in this form:
+    ``CPython 3.12, magic 3531`` (``fmt`` is a :class:`~pycfile.PycFormat`)."""
     return f"{fmt.version}, magic {fmt.magic_number}"
 
 
@@ -47,6 +53,13 @@ class PycError(Exception):
     into one message, e.g. ``bad marshal data (unknown type code 0x71 ('q')) at offset 25
     in code.co_code (CPython 2.7, magic 62211)``.
     """
+
+    __module__ = "pycfile"
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        if cls.__module__ == __name__:  # pycfile's own: named where users import them
+            cls.__module__ = "pycfile"
 
     def __init__(
         self,
@@ -63,8 +76,14 @@ class PycError(Exception):
         self.offset = offset
         #: Where in the object tree, e.g. ``code.co_consts[3].co_names[0]``.
         self.path = path
-        #: The format version being read or written, e.g. ``"CPython 3.12"``.
+        #: The format being read or written, e.g. ``"CPython 3.12, magic 3531"``
+        #: (always in this form: :func:`version_text`).
         self.version = version
+
+    def __reduce__(self) -> Tuple[Any, ...]:
+        # Rebuilt without calling __init__ (whose arguments differ between subclasses):
+        # the arguments the exception holds, then every attribute.
+        return (_rebuild, (type(self), self.args, dict(self.__dict__)))
 
     def _prepend_path(self, step: str) -> None:
         """Add an outer step to :attr:`path` (used while the error unwinds)."""
@@ -84,6 +103,14 @@ class PycError(Exception):
         if self.version:
             parts.append(f"({self.version})")
         return " ".join(parts)
+
+
+def _rebuild(cls: type, args: Tuple[Any, ...], state: Dict[str, Any]) -> PycError:
+    """An error of class ``cls`` with these ``args`` and attributes (for pickle)."""
+    error: PycError = BaseException.__new__(cls, *args)
+    error.args = args
+    error.__dict__.update(state)
+    return error
 
 
 class BadPycError(PycError, ValueError):
@@ -124,6 +151,14 @@ class NestingTooDeepError(BadMarshalError):
     """Objects are nested deeper than the version's marshal depth limit."""
 
 
+class BadTableError(BadPycError):
+    """A line, location or exception table is malformed.
+
+    :attr:`offset` is the byte offset inside the table and :attr:`path` names the table
+    (``co_lnotab``, ``co_linetable``, ``co_exceptiontable``).
+    """
+
+
 class UnwritableError(PycError, ValueError):
     """A model cannot be written in its version's format."""
 
@@ -133,6 +168,8 @@ class NoPythonValueError(PycError, ValueError):
     tuple, frozenset, slice or frozendict that contains itself through immutable
     containers only (valid marshal data: CPython's reader builds such a tuple, Python code
     cannot), a text float that is not a number, or a model holding a non-value."""
+
+
 class NotPycError(UnknownMagicError):
     """The data is not a pyc at all (text, an executable, an archive...): its first four
     bytes are no magic number and do not end in ``\\r\\n`` as every magic since 1.3 does.
@@ -170,3 +207,10 @@ class NotRegularFileError(PycError, OSError):
 
     def __reduce__(self) -> Tuple[Any, ...]:
         return (type(self), (self.filename, self.kind), self.__dict__)
+class NoOpcodeTableError(PycError, LookupError):
+    """pycfile has no opcode table for this Python version.
+
+    Not about bad input: the version is one pycfile can read but not disassemble.  Also
+    a ``LookupError`` (the lookup of a table by version failed), as it has always been.
+    """
+

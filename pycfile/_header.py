@@ -15,7 +15,7 @@ from typing import Iterator, List, Optional, Tuple, Union
 import attrs
 
 from . import _accel
-from ._errors import NotPycError, PycError, TruncatedError, UnwritableError
+from ._errors import NotPycError, PycError, TruncatedError, UnwritableError, version_text
 from ._files import read_regular
 from ._versions import _BY_MAGIC, PycFormat, PythonVersion, format_for_magic
 
@@ -114,7 +114,7 @@ def read_header_bytes(data: bytes, fmt: Optional[PycFormat] = None) -> PycHeader
     size = fmt.header_size
     if n < size:
         raise TruncatedError(
-            f"the {fmt.version} header is {size} bytes; the data has {n}", offset=n, version=str(fmt.version)
+            f"the {fmt.version} header is {size} bytes; the data has {n}", offset=n, version=version_text(fmt)
         )
     if size == 16:
         flags, mtime, source_size = _U32x3.unpack_from(data, 4)

@@ -32,7 +32,7 @@ from typing import TYPE_CHECKING, Any, Dict, Iterable, Iterator, List, Optional,
 
 import attrs
 
-from ._errors import BadPycError, UnwritableError
+from ._errors import BadTableError, UnwritableError
 from ._values import Bytes
 from ._versions import CodeLayout, PycFormat, PythonVersion, as_version
 
@@ -73,14 +73,6 @@ PositionTuple = Tuple[Optional[int], Optional[int], Optional[int], Optional[int]
 
 # The first 3.6 development magic with signed line increments (FACTS.md 4.3).
 _SIGNED_LNOTAB_MAGIC = 3361
-
-
-class BadTableError(BadPycError):
-    """A line, location or exception table is malformed.
-
-    :attr:`offset` is the byte offset inside the table and :attr:`path` names the table
-    (``co_lnotab``, ``co_linetable``, ``co_exceptiontable``).
-    """
 
 
 def _version(version: VersionOrFormat) -> PythonVersion:

@@ -16,15 +16,11 @@ from typing import Any, Dict, FrozenSet, Iterable, List, Mapping, Optional, Tupl
 
 import attrs
 
-from ._errors import PycError
+from ._errors import NoOpcodeTableError
 from ._opcode_tables import TABLES
 from ._versions import PycFormat, PythonVersion, as_version
 
 __all__ = ["NoOpcodeTableError", "OpcodeTable", "opcode_table", "opcode_table_versions"]
-
-
-class NoOpcodeTableError(PycError, LookupError):
-    """pycfile has no opcode table for this Python version."""
 
 
 def _frozen_ints(value: Iterable[int]) -> FrozenSet[int]:

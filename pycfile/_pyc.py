@@ -48,7 +48,7 @@ def loads(data: bytes, *, version: Optional[VersionLike] = None) -> PycFile:
     The magic number picks the version; pass ``version=`` to read a pyc whose magic
     is unknown (or wrong) as that version.  The magic bytes are kept either way.
     """
-    data = bytes(data)
+    data = data if type(data) is bytes else bytes(memoryview(data))  # TypeError if not bytes-like
     fmt = format_for_version(version) if version is not None else None
     header = read_header_bytes(data, fmt)
     code, end = read_value(data, header.format.header_size, header.format, root="code")

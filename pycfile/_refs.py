@@ -26,54 +26,41 @@ from ._formats import has_refs
 from ._values import (
     Bytes,
     Complex,
-    DictValue,
     Float,
+    ListValue,
+    SetValue,
     FrozenDict,
     FrozenSetValue,
     Int,
-    ListValue,
     Long,
-    SetValue,
     Singleton,
     Slice,
     Str,
     TupleValue,
     Value,
 )
+from ._walk import children, components, is_value, preorder, scalar_fields, set_children
+from ._writer import write_value
 
 __all__ = ["normalize", "strip_refs"]
 
 _PLAIN_SINGLETONS = {code: Singleton(code) for code in "NTFS."}
 _ITEMS = (TupleValue, ListValue, SetValue, FrozenSetValue)
-_PAIRS = (DictValue, FrozenDict)
 _LEAVES = (Int, Long, Float, Complex, Bytes, Str)
+#: Values that are immutable in Python: equal ones can be one object.
+_IMMUTABLE = (Int, Long, Float, Complex, Bytes, Str, TupleValue, FrozenSetValue, Slice, FrozenDict, Code)
 
 
 def kids(value: Value) -> List[Value]:
-    """The values directly inside ``value``, in the order the writer writes them."""
-    if isinstance(value, _ITEMS):
-        return list(value.items)
-    if isinstance(value, _PAIRS):
-        return [x for pair in value.items for x in pair]
-    if isinstance(value, Slice):
-        return [value.start, value.stop, value.step]
-    if isinstance(value, Code):
-        return [getattr(value, name) for name, is_int in code_fields(type(value)) if not is_int]
-    return []
+    """The values directly inside ``value``, in the order the writer writes them
+    (``[]`` for a scalar, and for anything that is not a well-formed model value)."""
+    return children(value) or []
 
 
 def set_kids(value: Value, new: List[Value]) -> None:
     """Put ``new`` (as many values as :func:`kids` gave) in ``value``'s places."""
-    if isinstance(value, _ITEMS):
-        value.items = list(new)
-    elif isinstance(value, _PAIRS):
-        value.items = [(new[i], new[i + 1]) for i in range(0, len(new), 2)]
-    elif isinstance(value, Slice):
-        value.start, value.stop, value.step = new
-    elif isinstance(value, Code):
-        names = [name for name, is_int in code_fields(type(value)) if not is_int]
-        for name, item in zip(names, new):
-            setattr(value, name, item)
+    if new or children(value):
+        set_children(value, new)
 
 
 T = TypeVar("T")
@@ -87,34 +74,44 @@ def deep(fn: Callable[..., T], *args: Any) -> T:
         return call_with_deep_stack(fn, *args)
 
 
+def _objects(value: Any) -> List[Any]:
+    """The model objects directly inside ``value`` (singletons, which are shared and
+    immutable, and anything that is not a model value left out)."""
+    found = children(value)
+    if not found:
+        return []
+    return [v for v in found if is_value(v) and not isinstance(v, Singleton)]
+
+
 def copy_value(value: Value) -> Value:
-    """A deep copy of a model value that keeps its sharing (and so its references)."""
-    try:
-        return copy.deepcopy(value)
-    except RecursionError:
-        return cast(Value, call_with_deep_stack(copy.deepcopy, value))
+    """A deep copy of a model value that keeps its sharing (and so its references),
+    cycles included; singletons and field values other than model values are shared."""
+    if not is_value(value) or isinstance(value, Singleton):
+        return value
+    made: Dict[int, Any] = {}
+    order = []
+    for each in preorder(value, _objects):
+        made[id(each)] = copy.copy(each)
+        order.append(each)
+    for each in order:
+        found = children(each)
+        if found:
+            set_children(made[id(each)], [made.get(id(v), v) for v in found])
+    return cast(Value, made[id(value)])
 
 
 def unflagged(value: Value) -> Value:
     """A shallow copy of ``value`` with FLAG_REF cleared (children shared)."""
     if isinstance(value, Singleton):
-        return _PLAIN_SINGLETONS[value.code]
-    return cast(Value, attrs.evolve(cast(Any, value), flag_ref=False))
+        return _PLAIN_SINGLETONS.get(value.code, value)
+    new = copy.copy(value)
+    new.flag_ref = False
+    return new
 
 
 def unique_values(root: Value) -> List[Value]:
     """Every value reachable from ``root`` (singletons excepted), each once, pre-order."""
-    seen: Set[int] = set()
-    out: List[Value] = []
-    stack = [root]
-    while stack:
-        value = stack.pop()
-        if isinstance(value, Singleton) or id(value) in seen:
-            continue
-        seen.add(id(value))
-        out.append(value)
-        stack.extend(reversed(kids(value)))
-    return out
+    return [v for v in preorder(root, kids) if not isinstance(v, Singleton)]
 
 
 @attrs.frozen
@@ -172,6 +169,8 @@ def _ref_use(root: Value) -> _RefUse:
         try:
             children_of = getters[cls]
         except KeyError:
+            if not is_value(value):
+                continue  # not a marshal value: the writer says so
             children_of = getters[cls] = _children_getter(cls)
         if children_of is _SINGLETON:
             flagged_singleton = flagged_singleton or value.flag_ref
@@ -213,9 +212,9 @@ def unused_refs(pyc: PycFile) -> int:
 
 
 def _unflag_singletons(value: Value) -> None:
-    children = kids(value)
-    if any(isinstance(c, Singleton) and c.flag_ref for c in children):
-        set_kids(value, [_PLAIN_SINGLETONS[c.code] if isinstance(c, Singleton) and c.flag_ref else c for c in children])
+    found = kids(value)
+    if any(isinstance(c, Singleton) and c.flag_ref for c in found):
+        set_kids(value, [_PLAIN_SINGLETONS.get(c.code, c) if isinstance(c, Singleton) and c.flag_ref else c for c in found])
 
 
 def strip_refs(pyc: PycFile) -> PycFile:
@@ -225,81 +224,72 @@ def strip_refs(pyc: PycFile) -> PycFile:
     keep the flag), its bytes depend only on the input, and it is never longer than the
     input.  Versions before 3.4 have no FLAG_REF: they are copied unchanged.
     """
+    _need_pyc(pyc, "strip_refs")
     code = copy_value(pyc.code)
     result = PycFile(attrs.evolve(pyc.header), code, pyc.trailer)
     if not has_refs(pyc.format) or isinstance(code, Singleton):
         return result
     used = _used_refs(code)
     for value in unique_values(code):
+        if isinstance(value, Singleton) or not is_value(value):
+            continue
         _unflag_singletons(value)
-        if not isinstance(value, Singleton) and value.flag_ref and id(value) not in used:
+        if value.flag_ref and id(value) not in used:
             value.flag_ref = False
     return result
 
 
-def _leaf_key(value: Value) -> Optional[Tuple[Any, ...]]:
-    if isinstance(value, (Int, Bytes, Str)):
-        return (type(value), value.code, value.value)
-    if isinstance(value, Long):
-        return (Long, value.code, value.value, value.size)
-    if isinstance(value, Float):
-        return (Float, value.code, value.raw)
-    if isinstance(value, Complex):
-        return (Complex, value.code, value.real, value.imag)
-    return None
-
-
-_IMMUTABLE = (TupleValue, FrozenSetValue, Slice, FrozenDict, Code)
+def _scalars(value: Any) -> Tuple[Any, ...]:
+    """The fields of ``value`` that are not marshal values (type code, flag, ints...)."""
+    return tuple(getattr(value, name) for name in scalar_fields(type(value)))
 
 
 def _canonical(root: Value) -> Value:
-    """``root`` rebuilt with one object per distinct immutable value, flags cleared."""
+    """``root`` rebuilt with one object per distinct immutable value, flags cleared.
+
+    Values are rebuilt children first (by strongly connected components), so equal
+    immutable values are found by their scalar fields and the identity of their
+    already-rebuilt children: linear time, however deep or shared.  Values on a cycle
+    (a tuple that contains itself, a code object reached again through its parent's
+    ``co_consts``) are copied but never merged: merging equal members of a cycle can put
+    a code object inside itself, which no marshal stream can hold.
+    """
+    if isinstance(root, Singleton):
+        return _PLAIN_SINGLETONS.get(root.code, root)
+    if not is_value(root):
+        return root
     table: Dict[Tuple[Any, ...], Value] = {}
-    memo: Dict[int, Value] = {}
-    building: Set[int] = set()
-    pinned: Set[int] = set()
+    made: Dict[int, Value] = {}
 
-    def canon(value: Value) -> Value:
+    def new_of(value: Any) -> Any:
         if isinstance(value, Singleton):
-            return _PLAIN_SINGLETONS[value.code]
-        done = memo.get(id(value))
-        if done is not None:
-            if id(done) in building:
-                pinned.add(id(done))  # referenced from inside itself: keep this object
-            return done
-        leaf = _leaf_key(value)
-        if leaf is not None:
-            new = table.get(leaf)
-            if new is None:
-                new = table[leaf] = unflagged(value)
-            memo[id(value)] = new
-            return new
-        new = unflagged(value)
-        memo[id(value)] = new
-        building.add(id(new))
-        children = [canon(child) for child in kids(value)]
-        set_kids(new, children)
-        building.discard(id(new))
-        if isinstance(new, _IMMUTABLE) and id(new) not in pinned:
-            ints: Tuple[Any, ...] = ()
-            if isinstance(new, Code):
-                ints = tuple(getattr(new, name) for name, is_int in code_fields(type(new)) if is_int)
-            key = (type(new), getattr(new, "code", None), ints, tuple(id(c) for c in children))
-            existing = table.get(key)
-            if existing is not None:
-                memo[id(value)] = existing
-                return existing
-            table[key] = new
-        return new
+            return _PLAIN_SINGLETONS.get(value.code, value)
+        return made.get(id(value), value)
 
-    try:
-        return canon(root)
-    except RecursionError:
-        table.clear()
-        memo.clear()
-        building.clear()
-        pinned.clear()
-        return call_with_deep_stack(canon, root)
+    for component in components(root, _objects, lambda value: False):
+        if len(component) > 1 or any(kid is component[0] for kid in _objects(component[0])):
+            for value in component:
+                made[id(value)] = unflagged(value)
+            for value in component:
+                set_kids(made[id(value)], [new_of(v) for v in kids(value)])
+            continue
+        value = component[0]
+        found = children(value)
+        new = unflagged(value)
+        if found is None:  # not a well-formed value: copied as it is, the writer says why
+            made[id(value)] = new
+            continue
+        rebuilt = [new_of(v) for v in found]
+        set_kids(new, rebuilt)
+        made[id(value)] = new
+        if isinstance(new, _IMMUTABLE):
+            try:
+                key = (type(new), _scalars(new), tuple([id(v) for v in rebuilt]))
+                existing = table.setdefault(key, new)
+            except TypeError:  # a field holding something unhashable: kept apart
+                continue
+            made[id(value)] = existing
+    return made[id(root)]
 
 
 def normalize(pyc: PycFile) -> PycFile:
@@ -310,23 +300,25 @@ def normalize(pyc: PycFile) -> PycFile:
     one object, and from 3.4 on an object carries FLAG_REF exactly when it is met again
     (so it is written once and referenced after that); in 2.x equal interned strings are
     written once and referenced with ``R``.  The interpreter loads the result to the same
-    value as the input.
+    value as the input.  Values that contain themselves keep their objects (only their
+    flags change).  Raises :class:`~pycfile.UnwritableError` when the result cannot be
+    written (as :func:`pycfile.dumps` would), so what it returns can always be written.
     """
+    _need_pyc(pyc, "normalize")
     code = _canonical(pyc.code)
     if has_refs(pyc.format):
-        seen: Set[int] = set()
-        again: Set[int] = set()
-        stack = [code]
-        while stack:
-            value = stack.pop()
-            if isinstance(value, Singleton):
-                continue
-            if id(value) in seen:
-                again.add(id(value))
-                continue
-            seen.add(id(value))
-            stack.extend(reversed(kids(value)))
-        for value in unique_values(code):
-            if not isinstance(value, Singleton):
-                value.flag_ref = id(value) in again
+        met: Dict[int, int] = {id(code): 1}
+        values = unique_values(code)
+        for value in values:
+            for kid in _objects(value):
+                met[id(kid)] = met.get(id(kid), 0) + 1
+        for value in values:
+            if is_value(value) and not isinstance(value, Singleton):
+                value.flag_ref = met[id(value)] > 1
+    write_value(code, pyc.format, root="code")  # raises UnwritableError saying why
     return PycFile(attrs.evolve(pyc.header), code, pyc.trailer)
+
+
+def _need_pyc(pyc: object, name: str) -> None:
+    if not isinstance(pyc, PycFile):
+        raise TypeError(f"{name}() takes a PycFile, not {type(pyc).__name__}")

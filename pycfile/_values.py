@@ -19,6 +19,8 @@ from typing import TYPE_CHECKING, Any, Optional, Union
 
 import attrs
 
+from . import _walk
+
 if TYPE_CHECKING:
     from ._code import Code
 
@@ -286,3 +288,9 @@ Value = Union[
     "Code",
 ]
 """Any marshal value of the model: one of the value classes or a code object."""
+
+
+# ``==``, ``!=`` and ``repr`` walk the model without recursion and cost once per shared
+# object (attrs's own are recursive): see pycfile/_walk.py.
+_walk.install(Int, Long, Float, Complex, Bytes, Str, TupleValue, ListValue, DictValue, SetValue, FrozenSetValue, Slice, FrozenDict)
+_walk.register(Singleton)

@@ -82,7 +82,7 @@ def write_singleton(w: _Writer, v: Any, b: int) -> None:
 def write_int32(w: _Writer, v: Any, b: int) -> None:
     n = v.value
     if not -0x80000000 <= n <= 0x7FFFFFFF:
-        raise w.fail(f"{n} does not fit the 32 bits of type code 'i'")
+        raise w.fail(f"{_int_text(n)} does not fit the 32 bits of type code 'i'")
     w.out.append(b)
     w.out += _P32(n)
 
@@ -90,7 +90,7 @@ def write_int32(w: _Writer, v: Any, b: int) -> None:
 def write_int64(w: _Writer, v: Any, b: int) -> None:
     n = v.value
     if not -0x8000000000000000 <= n <= 0x7FFFFFFFFFFFFFFF:
-        raise w.fail(f"{n} does not fit the 64 bits of type code 'I'")
+        raise w.fail(f"{_int_text(n)} does not fit the 64 bits of type code 'I'")
     w.out.append(b)
     w.out += _P64(n)
 
@@ -103,7 +103,7 @@ def write_long(w: _Writer, v: Any, b: int) -> None:
     if v.size is not None:
         stored = -v.size if v.size < 0 else v.size
         if stored < size or (n > 0 and v.size < 0) or (n < 0 and v.size > 0) or stored > 0x7FFFFFFF:
-            raise w.fail(f"Long.size {v.size} cannot hold {n}")
+            raise w.fail(f"Long.size {v.size} cannot hold {_int_text(n)}")
         w.out += _P32(v.size)
         w.out += digits
         w.out += bytes(2 * (stored - size))
@@ -452,6 +452,22 @@ def _run(w: _Writer, root: Value) -> bytes:  # noqa: C901 - one loop, kept whole
     except PycError as e:
         e._prepend_path(_path(stack, kind, i, labels))
         raise
+    except (TypeError, AttributeError, ValueError, OverflowError, KeyError, IndexError, struct.error) as e:
+        # A field of the wrong type (a Str whose value is an int, items that are not a
+        # list...): the model cannot be written, and the path says where.
+        error = w.fail(f"a {type(v).__name__} holding something its fields cannot hold ({type(e).__name__}: {_short(e)})")
+        error._prepend_path(_path(stack, kind, i, labels))
+        raise error from None
+
+
+def _short(e: BaseException) -> str:
+    text = str(e)
+    return text if len(text) <= 200 else text[:200] + "..."
+
+
+def _int_text(n: int) -> str:
+    """``n`` for an error message: digits if short, else its size."""
+    return str(n) if n.bit_length() <= 128 else f"an int of {n.bit_length()} bits"
 
 
 class _NotAPair(Exception):
