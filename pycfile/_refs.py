@@ -130,7 +130,7 @@ def _children_getter(cls: type) -> Optional[Callable[[Any], Sequence[Value]]]:
     """How to get the children of a ``cls`` value in :func:`kids` order; None for a
     class whose values have none."""
     if issubclass(cls, _ITEMS):
-        return operator.attrgetter("items")
+        return _items
     if issubclass(cls, Singleton):
         return _SINGLETON
     if issubclass(cls, _LEAVES):
@@ -140,6 +140,12 @@ def _children_getter(cls: type) -> Optional[Callable[[Any], Sequence[Value]]]:
         if len(names) > 1:
             return operator.attrgetter(*names)
     return kids
+
+
+def _items(value: Any) -> Sequence[Value]:
+    """A container's items (none, for a hostile model whose items are not a list)."""
+    items = value.items
+    return items if type(items) is list else ()
 
 
 def _SINGLETON(value: Any) -> Sequence[Value]:

@@ -31,7 +31,8 @@ def _real_errors() -> List[PycError]:
     """One error of each class, raised by pycfile itself."""
     fmt = pycfile.format_for_version((3, 12))
     return [
-        _raised(lambda: pycfile.loads(b"\x00\x00\x00\x00")),  # UnknownMagicError
+        _raised(lambda: pycfile.loads(b"\x01\x02\r\n")),  # UnknownMagicError
+        _raised(lambda: pycfile.loads(b"\x00\x00\x00\x00")),  # NotPycError
         _raised(lambda: pycfile.loads(bytes.fromhex("03f30d0a00"))),  # TruncatedError
         _raised(lambda: pycfile.marshal.loads(b"q", version=(3, 12))),  # BadMarshalError
         _raised(lambda: pycfile.marshal.loads(hostile.deep_stream(2100), version=(3, 12))),  # NestingTooDeepError
@@ -61,6 +62,10 @@ def _made_errors() -> List[PycError]:
     for cls in _classes():
         if cls is pycfile.UnknownMagicError:
             made.append(cls(b"\x01\x02\r\n", offset=3))
+        elif cls is pycfile.NotPycError:
+            made.append(cls(b"impo", "text"))
+        elif cls is pycfile.NotRegularFileError:
+            made.append(cls("/tmp/fifo.pyc", "FIFO"))
         else:
             made.append(cls("why", offset=7, path="code.co_consts[1]", version="CPython 3.12, magic 3531"))
     return made
