@@ -411,7 +411,7 @@ def _patch(args: argparse.Namespace) -> int:
     pyc = _load(args.file, args)
     out = _out(args)
     if mapping:
-        pyc, count = deep(_replace, pyc, mapping)
+        pyc, count = _replace(pyc, mapping)
         if count == 0:
             non_ascii = any(isinstance(k, str) and not k.isascii() for k in mapping)
             hint = " (in 2.x non-ASCII text matches unicode only: --type bytes matches 8-bit strings)" if pyc.version.major < 3 and non_ascii else ""

@@ -18,7 +18,7 @@ from ._code import Code
 from ._plain import constant_from_python, from_python, new_constant_builder
 from ._pyc import PycFile
 from ._formats import has_refs
-from ._refs import copy_value, deep
+from ._refs import copy_value
 from ._values import (
     Bytes,
     Complex,
@@ -62,7 +62,25 @@ class KeyMaker:
         return self.ids.setdefault(key, len(self.ids))
 
     def python(self, obj: Any) -> Key:
-        """The key of a plain Python value (TypeError for a kind no constant has)."""
+        """The key of a plain Python value (TypeError for a kind no constant has).
+        Nested tuples and frozensets are keyed without recursion, at any depth."""
+        memo: Dict[int, Key] = {}
+        stack: List[Tuple[Any, bool]] = [(obj, False)]
+        while stack:
+            o, ready = stack.pop()
+            kind = type(o)
+            if kind is not tuple and kind is not frozenset:
+                memo[id(o)] = self._python_scalar(o)
+            elif ready:
+                numbers = [self.number(memo[id(item)]) for item in o]
+                memo[id(o)] = ("tuple",) + tuple(numbers) if kind is tuple else ("frozenset", frozenset(numbers))
+            elif id(o) not in memo:
+                stack.append((o, True))
+                stack.extend((item, False) for item in o)
+        return memo[id(obj)]
+
+    @staticmethod
+    def _python_scalar(obj: Any) -> Key:
         if obj is None:
             return ("None",)
         if obj is True or obj is False:
@@ -82,17 +100,34 @@ class KeyMaker:
             return ("str", obj)
         if kind is bytes:
             return ("bytes", obj)
-        if kind is tuple:
-            return ("tuple",) + tuple(self.number(self.python(item)) for item in obj)
-        if kind is frozenset:
-            return ("frozenset", frozenset(self.number(self.python(item)) for item in obj))
         raise TypeError(f"{kind.__name__} is not a constant type replace_constants can match")
 
     def model(self, value: Value) -> Optional[Key]:
         """The key of a model value; ``None`` for what cannot be matched (code objects,
-        mutable containers, text floats that are not floats)."""
+        mutable containers, text floats that are not floats, a tuple inside itself).
+        Nested tuples and frozensets are keyed without recursion, at any depth."""
+        if not isinstance(value, (TupleValue, FrozenSetValue)):
+            return self._scalar(value)
+        memo = self._memo
+        stack: List[Tuple[Any, bool]] = [(value, False)]
+        while stack:
+            v, ready = stack.pop()
+            if ready:
+                keys = [memo[id(item)] if isinstance(item, (TupleValue, FrozenSetValue)) else self._scalar(item) for item in v.items]
+                key: Optional[Key] = None
+                if all(k is not None for k in keys):
+                    numbers = [self.number(k) for k in keys if k is not None]
+                    key = ("tuple",) + tuple(numbers) if isinstance(v, TupleValue) else ("frozenset", frozenset(numbers))
+                memo[id(v)] = key
+            elif id(v) not in memo:
+                memo[id(v)] = None  # being keyed: a tuple inside itself matches nothing
+                stack.append((v, True))
+                stack.extend((item, False) for item in v.items if isinstance(item, (TupleValue, FrozenSetValue)) and id(item) not in memo)
+        return memo[id(value)]
+
+    def _scalar(self, value: Value) -> Optional[Key]:
         if isinstance(value, Singleton):
-            return _SINGLETON_KEYS[value.code]
+            return _SINGLETON_KEYS.get(value.code)
         if isinstance(value, (Int, Long)):
             return ("int", value.value)
         try:
@@ -101,23 +136,12 @@ class KeyMaker:
             if isinstance(value, Complex):
                 number = value.value
                 return ("complex", _float_key(number.real), _float_key(number.imag))
-        except ValueError:  # text that is not a float: matches nothing
+        except (ValueError, TypeError, struct.error):  # not a float: matches nothing
             return None
         if isinstance(value, Str):
             return ("str", value.value)
         if isinstance(value, Bytes):
             return ("bytes", value.value)
-        if isinstance(value, (TupleValue, FrozenSetValue)):
-            if id(value) in self._memo:
-                return self._memo[id(value)]
-            self._memo[id(value)] = None  # a tuple inside itself matches nothing
-            keys = [self.model(item) for item in value.items]
-            key: Optional[Key] = None
-            if all(k is not None for k in keys):
-                numbers = [self.number(k) for k in keys if k is not None]
-                key = ("tuple",) + tuple(numbers) if isinstance(value, TupleValue) else ("frozenset", frozenset(numbers))
-            self._memo[id(value)] = key
-            return key
         return None
 
 
@@ -139,18 +163,23 @@ def _replace(pyc: PycFile, mapping: Mapping[Any, Any]) -> Tuple[PycFile, int]:
     sites: List[Tuple[List[Value], int, Value, int]] = []
     scanned: set[int] = set()
 
-    def scan(container: Optional[Value], owner: int) -> None:
-        if not isinstance(container, (TupleValue, FrozenSetValue)) or id(container) in scanned:
-            return
-        scanned.add(id(container))
-        for i, item in enumerate(container.items):
-            key = keys.model(item) if wanted else None
-            if key is not None and key in wanted:
-                sites.append((container.items, i, item, owner))
-            elif texts and isinstance(item, Bytes) and item.value in texts:
-                sites.append((container.items, i, item, owner))
-            else:
-                scan(item, owner)
+    def scan(top: Optional[Value], owner: int) -> None:
+        stack = [top]
+        while stack:
+            container = stack.pop()
+            if not isinstance(container, (TupleValue, FrozenSetValue)) or id(container) in scanned:
+                continue
+            scanned.add(id(container))
+            nested = []
+            for i, item in enumerate(container.items):
+                key = keys.model(item) if wanted else None
+                if key is not None and key in wanted:
+                    sites.append((container.items, i, item, owner))
+                elif texts and isinstance(item, Bytes) and item.value in texts:
+                    sites.append((container.items, i, item, owner))
+                else:
+                    nested.append(item)
+            stack.extend(reversed(nested))
 
     for each in code.walk():
         scan(getattr(each, "co_consts", None), id(each))
@@ -230,7 +259,7 @@ def replace_constants(pyc: PycFile, mapping: Mapping[Any, Any]) -> PycFile:
     Values may also be model values, written as they are.
     Everything else is written back byte for byte.  ``pyc`` is not changed.
     """
-    return deep(_replace, pyc, mapping)[0]
+    return _replace(pyc, mapping)[0]
 
 
 def _text_of(value: Value) -> Optional[str]:
