@@ -1,14 +1,26 @@
-"""pycfile's instructions equal each real interpreter's own ``dis.get_instructions``.
+"""pycfile's instructions and listings equal each real interpreter's own ``dis``.
 
-For every code object of every pyc in each required interpreter's corpus (stdlib and
-sample modules, optimize 0; the quick slice with ``PYCFILE_CORPUS=quick``), the worker
+For every code object of every pyc in each required interpreter's corpus (its stdlib
+compiled by itself and the sample modules, optimize 0), the worker
 (``tests/oracle/ops_dis.py``) decodes the bytecode with that interpreter's ``dis`` (2.7:
-its ``dis``/``opcode`` modules, read the way ``dis.disassemble`` reads) and returns a
-sha1 per code object of a canonical JSON text: offset, opname, arg, argval (constants as
-``worker.describe`` trees), line, jump-target flag and argrepr (except for constants and
-3.13+ jumps).  With the full corpus every ``STRIDE``-th stdlib pyc is checked (see below).  The same text is built here from
-:func:`pycfile.get_instructions` on the model, on the host Python; only on a mismatch is
-the full list fetched, for a readable difference.
+its ``dis``/``opcode`` modules, read the way ``dis.disassemble`` reads) and returns per
+code object the sha1 of a canonical JSON text of its instructions -- offset, opname, arg,
+argval (constants as ``worker.describe`` trees), line, jump-target flag and argrepr --
+and the sha1 of its listing (``dis.disassemble``), and per file the sha1 of the
+``dis.dis`` listing of the module.  The same texts are built here from
+:func:`pycfile.get_instructions` and :func:`pycfile.disassemble`, on the host Python;
+only on a mismatch is the full text fetched, for a readable difference.  Both sides pass
+texts through ``ops_dis.normalize_line``: code-object addresses and the (per-process)
+order of frozenset items are all that is taken out.
+
+:func:`compare` is that strict comparison, one function for every version.  Which pycs:
+``PYCFILE_CORPUS=quick``: the quick slice of the stdlib; ``PYCFILE_CORPUS=full``: the
+whole stdlib; otherwise every ``STRIDE``-th stdlib pyc; the sample modules always.
+``PYCFILE_DIS_SHARD=k/n`` checks every n-th pyc of the FULL stdlib from the k-th on,
+whatever the corpus (.ci/run gives each host another shard, so one CI run checks them
+all).  Each run prints, per version, the code objects whose instructions, and whose
+listings, are equal, out of how many (``pytest -s``; the figures in docs/disassembly.md
+come from ``PYCFILE_CORPUS=full``).
 
 The worker runs in its own process while this one decodes, so the two halves overlap.
 """
@@ -19,8 +31,9 @@ import hashlib
 import json
 import os
 from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Dict, List, Optional, Tuple
+from typing import Any, Dict, List, Tuple
 
 import pytest
 
@@ -30,26 +43,31 @@ from pycfile import Code, Instruction, get_instructions
 from corpus import CorpusPart, Mode, corpus_part, full_stdlib, quick
 from interpreters import REQUIRED, Interpreter, require
 from oracle import Oracle, OracleFor, describe_model, first_difference
+from oracle.ops_dis import normalize_line, normalize_listing
 
 BATCH = 40  # pyc paths per worker request
-# The full stdlib has ~10x the code of the quick slice (3.8 million instructions for 3.11
-# alone); decoding every one of them on both sides takes ~30 minutes of CPU for the ten
-# interpreters.  With the full corpus every STRIDE-th stdlib pyc is checked (every code
-# object in it), with the quick slice every one; the sample modules always.
-# PYCFILE_DIS_SHARD=k/n checks every n-th pyc of the FULL stdlib from the k-th on, quick
-# corpus or not: .ci/run gives each host another shard, so one CI run checks them all.
-STRIDE = 4
+STRIDE = 4  # without PYCFILE_CORPUS, every STRIDE-th stdlib pyc
 SHARD_VARIABLE = "PYCFILE_DIS_SHARD"
+SHOWN = 5  # mismatches shown in full
 
 
-def _stdlib_selection(interpreter: Interpreter, part: CorpusPart) -> List[Path]:
+def full_corpus() -> bool:
+    """Whether ``PYCFILE_CORPUS=full`` asks for every pyc."""
+    return os.environ.get("PYCFILE_CORPUS", "").strip().lower() == "full"
+
+
+def stdlib_selection(interpreter: Interpreter, part: CorpusPart) -> List[Path]:
     shard = os.environ.get(SHARD_VARIABLE, "").strip()
     if shard:
         k, _, n = shard.partition("/")
         assert k.isdigit() and n.isdigit() and int(k) < int(n), f"{SHARD_VARIABLE}={shard!r}: expected k/n"
         return full_stdlib(interpreter, part.mode)[int(k) :: int(n)]
-    return part.stdlib if quick() else part.stdlib[::STRIDE]
-SHOWN = 5  # mismatches shown in full
+    if quick():
+        return part.stdlib
+    if full_corpus():
+        return full_stdlib(interpreter, part.mode)
+    return part.stdlib[::STRIDE]
+
 
 _CONVERTERS = ("FORMAT_VALUE", "CONVERT_VALUE")
 
@@ -61,11 +79,14 @@ def _canon(value: Any, version: pycfile.PythonVersion, opname: str) -> Any:
     if isinstance(value, bool):
         return ["b", value]
     if isinstance(value, str):
-        return ["f", value] if opname in _CONVERTERS else ["s", value]
+        callable_name = opname in _CONVERTERS or opname == "LOAD_COMMON_CONSTANT"
+        return ["f", value] if callable_name else ["s", value]
     if isinstance(value, int):
         return ["i", value]
     if isinstance(value, tuple):
         return ["t", [_canon(v, version, opname) for v in value]]
+    if isinstance(value, (pycfile.Singleton, pycfile.Int, pycfile.Str)):  # 3.15 LOAD_COMMON_CONSTANT
+        return _canon(pycfile.to_python(value), version, "")
     return ["?", repr(value)]
 
 
@@ -81,9 +102,8 @@ def rows(instructions: List[Instruction], code: Code, version: pycfile.PythonVer
     """The canonical list ``ops_dis.instructions`` builds, from pycfile's instructions."""
     table = pycfile.opcode_table(version)
     hasconst = table.hasconst
-    jumps = table.hasjrel | table.hasjabs
     deopt = table.deopt
-    new_lines = version >= (3, 13)
+    new_lines = table.dis.jump_labels  # 3.13+: Instruction.line_number in dis too
     out = []
     for ins in instructions:
         op = deopt.get(ins.opcode, ins.opcode)
@@ -92,10 +112,9 @@ def rows(instructions: List[Instruction], code: Code, version: pycfile.PythonVer
             argval = ["c", _canon_const(ins.argval, version)]
         else:
             argval = _canon(ins.argval, version, ins.opname)
-        argrepr = None if const or (new_lines and op in jumps) else ins.argrepr
         start = ins.line_number if ins.starts_line else None
         line: Any = [ins.starts_line, ins.line_number] if new_lines else start
-        out.append([ins.offset, ins.opname, ins.arg, argval, line, ins.is_jump_target, argrepr])
+        out.append([ins.offset, ins.opname, ins.arg, argval, line, ins.is_jump_target, normalize_line(ins.argrepr)])
     return out
 
 
@@ -103,69 +122,152 @@ def canonical_text(table: List[List[Any]]) -> str:
     return json.dumps(table, sort_keys=True, separators=(",", ":"), ensure_ascii=True)
 
 
-def _ours(path: Path) -> Tuple[List[str], int, pycfile.PythonVersion]:
+def _sha1(text: str) -> str:
+    return hashlib.sha1(text.encode("utf-8", "surrogatepass")).hexdigest()
+
+
+@dataclass
+class _Ours:
+    rows: List[str]
+    texts: List[str]
+    file: str
+    instructions: int
+
+
+def _ours(path: Path) -> _Ours:
     pyc = pycfile.loads(path.read_bytes())
     version = pyc.version
-    digests = []
-    count = 0
     assert isinstance(pyc.code, Code)
+    found = _Ours([], [], _sha1(normalize_listing(pycfile.disassemble(pyc))), 0)
     for code in pyc.code.walk():
         table = rows(get_instructions(code, version), code, version)
-        count += len(table)
-        digests.append(hashlib.sha1(canonical_text(table).encode("ascii")).hexdigest())
-    return digests, count, version
+        found.instructions += len(table)
+        found.rows.append(_sha1(canonical_text(table)))
+        found.texts.append(_sha1(normalize_listing(pycfile.disassemble(code, version, depth=0))))
+    return found
 
 
-def _difference(oracle: Oracle, path: Path, index: int) -> str:
-    pyc = pycfile.loads(path.read_bytes())
-    assert isinstance(pyc.code, Code)
-    code = list(pyc.code.walk())[index]
-    ours = json.loads(canonical_text(rows(get_instructions(code, pyc.version), code, pyc.version)))
-    theirs = oracle.call("dis_instructions", path=str(path), index=index)
-    return first_difference(theirs, ours) or "(equal when fetched in full)"
+@dataclass
+class Comparison:
+    """What :func:`compare` found for one interpreter."""
+
+    key: str
+    pycs: int = 0
+    codes: int = 0
+    instructions: int = 0
+    their_instructions: int = 0
+    equal_rows: int = 0
+    equal_texts: int = 0
+    equal_files: int = 0
+    problems: List[str] = field(default_factory=list)
+    row_mismatches: List[Tuple[Path, int]] = field(default_factory=list)
+    text_mismatches: List[Tuple[Path, int]] = field(default_factory=list)
+    file_mismatches: List[Path] = field(default_factory=list)
+
+    def summary(self) -> str:
+        return (
+            f"{self.key}: {self.pycs} pycs, {self.codes} code objects, {self.instructions} instructions; "
+            f"instructions equal in {self.equal_rows}/{self.codes} code objects, listings equal in "
+            f"{self.equal_texts}/{self.codes} code objects and {self.equal_files}/{self.pycs} files"
+        )
+
+    @property
+    def equal(self) -> bool:
+        return not (self.problems or self.row_mismatches or self.text_mismatches or self.file_mismatches) and (
+            self.instructions == self.their_instructions
+        )
 
 
-@pytest.mark.interpreters
-@pytest.mark.parametrize("key", REQUIRED)
-def test_instructions_equal_the_interpreters_dis(key: str, oracle_for: OracleFor) -> None:
-    interpreter = require(key)
-    part = corpus_part(interpreter, Mode(0, "timestamp"))
-    files = part.samples + _stdlib_selection(interpreter, part)
-    assert part.stdlib and part.samples, f"no pycs for {key}"
-    oracle = oracle_for(interpreter)
+def compare(interpreter: Interpreter, files: List[Path], oracle: Oracle) -> Comparison:
+    """Instructions and listings of every code object of ``files`` (pycs ``interpreter``
+    wrote), pycfile's against that interpreter's ``dis``."""
+    found = Comparison(interpreter.key)
     batches = [files[i : i + BATCH] for i in range(0, len(files), BATCH)]
     with ThreadPoolExecutor(1) as pool:
         futures: List[Future[Dict[str, Any]]] = [
             pool.submit(oracle.call, "dis_digests", paths=[str(p) for p in batch]) for batch in batches
         ]
-        problems: List[str] = []
-        mismatched: List[Tuple[Path, int]] = []
-        codes = instructions = theirs_count = 0
         for batch, future in zip(batches, futures):
             ours = {str(p): _ours(p) for p in batch}
             answer = future.result()
-            theirs_count += answer["instructions"]
+            found.their_instructions += answer["instructions"]
             for path in batch:
-                digests, count, _ = ours[str(path)]
-                expected = answer["digests"][str(path)]
-                if isinstance(expected, dict):
-                    problems.append(f"{path}: the interpreter could not decode it: {expected['error']}")
+                mine = ours[str(path)]
+                theirs = answer["digests"][str(path)]
+                if "error" in theirs:
+                    found.problems.append(f"{path}: the interpreter could not decode it: {theirs['error']}")
                     continue
-                codes += len(digests)
-                instructions += count
-                if len(expected) != len(digests):
-                    problems.append(f"{path}: {len(expected)} code objects there, {len(digests)} here")
+                found.pycs += 1
+                found.codes += len(mine.rows)
+                found.instructions += mine.instructions
+                if len(theirs["rows"]) != len(mine.rows):
+                    found.problems.append(f"{path}: {len(theirs['rows'])} code objects there, {len(mine.rows)} here")
                     continue
-                for index, (a, b) in enumerate(zip(expected, digests)):
-                    if a != b:
-                        mismatched.append((path, index))
-    for path, index in mismatched[:SHOWN]:
-        problems.append(f"{path.relative_to(part.root)} code #{index}: {_difference(oracle, path, index)}")
-    print(f"\n{key}: {len(files)} pycs, {codes} code objects, {instructions} instructions checked")
-    assert not problems and not mismatched, (
-        f"{len(mismatched)} of {codes} code objects differ from {key}'s dis:\n" + "\n".join(problems[: SHOWN * 2])
+                for index, (a, b) in enumerate(zip(theirs["rows"], mine.rows)):
+                    if a == b:
+                        found.equal_rows += 1
+                    else:
+                        found.row_mismatches.append((path, index))
+                for index, (a, b) in enumerate(zip(theirs["texts"], mine.texts)):
+                    if a == b:
+                        found.equal_texts += 1
+                    else:
+                        found.text_mismatches.append((path, index))
+                if theirs["file"] == mine.file:
+                    found.equal_files += 1
+                else:
+                    found.file_mismatches.append(path)
+    return found
+
+
+def _code(path: Path, index: int) -> Tuple[Code, pycfile.PythonVersion]:
+    pyc = pycfile.loads(path.read_bytes())
+    assert isinstance(pyc.code, Code)
+    return list(pyc.code.walk())[index], pyc.version
+
+
+def row_difference(oracle: Oracle, path: Path, index: int) -> str:
+    code, version = _code(path, index)
+    ours = json.loads(canonical_text(rows(get_instructions(code, version), code, version)))
+    theirs = oracle.call("dis_instructions", path=str(path), index=index)
+    return first_difference(theirs, ours) or "(equal when fetched in full)"
+
+
+def text_difference(oracle: Oracle, path: Path, index: "int | None") -> str:
+    if index is None:
+        ours = normalize_listing(pycfile.disassemble(pycfile.loads(path.read_bytes())))
+    else:
+        code, version = _code(path, index)
+        ours = normalize_listing(pycfile.disassemble(code, version, depth=0))
+    theirs = oracle.call("dis_text", path=str(path), index=index)
+    return first_difference(theirs.split("\n"), ours.split("\n")) or "(equal when fetched in full)"
+
+
+def explain(found: Comparison, oracle: Oracle, root: Path) -> List[str]:
+    """The problems, and the first differences of a few mismatches."""
+    out = list(found.problems[:SHOWN])
+    for path, index in found.row_mismatches[:SHOWN]:
+        out.append(f"{path.relative_to(root)} code #{index} instructions: {row_difference(oracle, path, index)}")
+    for path, index in found.text_mismatches[:SHOWN]:
+        out.append(f"{path.relative_to(root)} code #{index} listing: {text_difference(oracle, path, index)}")
+    for path in found.file_mismatches[:SHOWN]:
+        out.append(f"{path.relative_to(root)} listing: {text_difference(oracle, path, None)}")
+    return out
+
+
+@pytest.mark.interpreters
+@pytest.mark.parametrize("key", REQUIRED)
+def test_instructions_and_listings_equal_the_interpreters_dis(key: str, oracle_for: OracleFor) -> None:
+    interpreter = require(key)
+    part = corpus_part(interpreter, Mode(0, "timestamp"))
+    assert part.stdlib and part.samples, f"no pycs for {key}"
+    oracle = oracle_for(interpreter)
+    found = compare(interpreter, part.samples + stdlib_selection(interpreter, part), oracle)
+    print("\n" + found.summary())
+    assert found.codes, f"no code objects checked for {key}"
+    assert found.equal, (
+        f"{found.summary()}:\n" + "\n".join(explain(found, oracle, part.root))
     )
-    assert instructions == theirs_count
 
 
 # -- untrusted bytes ---------------------------------------------------------------------
