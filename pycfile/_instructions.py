@@ -668,9 +668,9 @@ def _decode(code: Code, table: OpcodeTable, reprs: _Reprs, handlers: Iterable[Ex
     targets: Set[int] = set()
     for offset, op, arg, _, caches, note, _ in raw:
         if arg is not None and not (note is not None and note.startswith("unknown opcode")):
-            target = _jump_target(table, deop[op], arg, offset, caches)
-            if target is not None:
-                targets.add(target)
+            goes_to = _jump_target(table, deop[op], arg, offset, caches)
+            if goes_to is not None:
+                targets.add(goes_to)
     for entry in handlers:
         if style.jump_labels:
             targets.update((entry.start, entry.end, entry.target))
