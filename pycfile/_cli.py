@@ -429,10 +429,15 @@ register("diff", "semantic differences of two pycs (exit 1 if any)", _diff_argum
 # -- dis ---------------------------------------------------------------------------------
 
 
+# Terminal control characters (C0 and C1, DEL; not the newline) a listing may carry in
+# names and file names taken from the pyc, escaped so they reach the terminal as text.
+_CONTROL = {c: f"\\x{c:02x}" for c in [*range(0x00, 0x20), *range(0x7F, 0xA0)] if c != 0x0A}
+
+
 def _dis(args: argparse.Namespace) -> int:
     from ._instructions import disassemble
 
-    disassemble(load(args.file), file=_out(args))
+    _out(args).write(disassemble(load(args.file)).translate(_CONTROL))
     return 0
 
 

@@ -374,3 +374,208 @@ def test_disassemble_takes_a_pycfile_and_writes_to_a_stream() -> None:
     assert stream.getvalue() == text and "RESUME" in text
     with pytest.raises(TypeError):
         pycfile.disassemble(pyc.code)
+
+
+# -- hostile inputs (issue 13): no escape, no recursion, nothing super-linear ------------
+#
+# Each input is built here, small.  No test times anything: sizes are chosen so the
+# linear code finishes in well under a second while the old quadratic (or exponential)
+# code would run for minutes, so a regression shows as a hang; where that is not
+# possible the test counts operations instead.
+
+from pycfile import _instructions  # noqa: E402
+
+V312 = pycfile.PythonVersion(3, 12)
+V313 = pycfile.PythonVersion(3, 13)
+
+
+def _with(code: Code, **fields: Any) -> Code:
+    return attrs.evolve(code, **fields)  # type: ignore[misc]
+
+
+def _load_consts(version: pycfile.PythonVersion, count: int, index: int = 0) -> bytes:
+    table = pycfile.opcode_table(version)
+    return bytes([table.opmap["LOAD_CONST"], index]) * count
+
+
+def test_a_constant_nested_1000_deep_is_listed() -> None:
+    """A tuple nested 1,000 deep (RecursionError before): its text is built without recursion."""
+    value: pycfile.Value = pycfile.Int(7)
+    for _ in range(1000):
+        value = pycfile.TupleValue([value])
+    code = _with(make_code(V312, _load_consts(V312, 1)), co_consts=pycfile.TupleValue([value]))
+    [ins] = get_instructions(code, V312)
+    assert ins.argrepr == "(" * 1000 + "7" + ",)" * 1000
+    assert ins.argrepr in pycfile.disassemble(code, V312)
+
+
+def test_990_nested_code_objects_are_listed() -> None:
+    """990 code objects each holding the next (RecursionError before): walked on a stack."""
+    code = make_code(V312, _load_consts(V312, 1))
+    for depth in range(990):
+        code = _with(make_code(V312, _load_consts(V312, 1)), co_consts=pycfile.TupleValue([code]),
+                     co_name=pycfile.Str(f"f{depth}"))
+    listing = pycfile.disassemble(code, V312)
+    assert listing.count("Disassembly of <code object") == 990
+    assert pycfile.disassemble(code, V312, depth=0).count("Disassembly of") == 0
+    assert pycfile.disassemble(code, V312, depth=2).count("Disassembly of") == 2
+
+
+def test_an_exponential_constant_is_elided() -> None:
+    """60 levels of (previous, previous): a repr of 2**60 items.  dis would never finish;
+    pycfile cuts the text at ARGREPR_LIMIT characters, building no more than that."""
+    value: pycfile.Value = pycfile.Int(1)
+    for _ in range(60):
+        value = pycfile.TupleValue([value, value])
+    code = _with(make_code(V312, _load_consts(V312, 1)), co_consts=pycfile.TupleValue([value]))
+    [ins] = get_instructions(code, V312)
+    assert ins.argrepr.endswith(_instructions.ELIDED)
+    assert len(ins.argrepr) == _instructions.ARGREPR_LIMIT + len(_instructions.ELIDED)
+    assert ins.argrepr.startswith("(" * 60 + "1, 1), (1, 1)), ")
+    assert ins.argval is value
+
+
+def test_a_self_containing_constant_is_elided() -> None:
+    """The tuple ``a9 01 72 00000000`` (a tuple holding itself, through a reference)."""
+    cyclic = pycfile.marshal.loads(bytes.fromhex("a90172" + "00000000"), version=V312)
+    assert isinstance(cyclic, pycfile.TupleValue) and cyclic.items[0] is cyclic
+    code = _with(make_code(V312, _load_consts(V312, 1)), co_consts=pycfile.TupleValue([cyclic]))
+    [ins] = get_instructions(code, V312)
+    assert ins.argrepr.startswith("((((") and ins.argrepr.endswith(_instructions.ELIDED)
+
+
+def test_a_shared_constant_is_rendered_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    """One large constant loaded 2,000 times from 50 code objects (the same object, as a
+    marshal reference makes it): its text is built once per listing (counted)."""
+    big = pycfile.TupleValue([pycfile.Int(i) for i in range(2000)])
+    text = _instructions.const_repr(big, V312)
+    calls: List[Any] = []
+    render = _instructions._Reprs._render
+
+    def counting(self: Any, value: Any) -> str:
+        calls.append(value)
+        return render(self, value)
+
+    monkeypatch.setattr(_instructions._Reprs, "_render", counting)
+    inner = [_with(make_code(V312, _load_consts(V312, 40)), co_consts=pycfile.TupleValue([big])) for _ in range(50)]
+    outer = _with(make_code(V312, _load_consts(V312, 1)), co_consts=pycfile.TupleValue([big, *inner]))
+    listing = pycfile.disassemble(outer, V312)
+    assert listing.count(text) == 2001
+    assert [id(v) for v in calls] == [id(big)]
+
+
+def test_a_repeated_code_object_is_listed_once() -> None:
+    """A code object reached twice (the same object: only a marshal reference makes one)
+    is listed the first time only, so a DAG of code objects stays linear."""
+    code = make_code(V312, _load_consts(V312, 1))
+    for _ in range(40):  # 2**40 listings if every occurrence were listed in full
+        code = _with(make_code(V312, _load_consts(V312, 1)), co_consts=pycfile.TupleValue([code, code]))
+    listing = pycfile.disassemble(code, V312)
+    assert listing.count("(listed above)") == 40
+    assert listing.count("Disassembly of") == 80
+
+
+def test_long_extended_arg_chains_fold_in_linear_time() -> None:
+    """400,000 EXTENDED_ARG prefixes.  Folding them as dis does makes an argument of 3.2
+    million bits, one shift at a time: quadratic, several minutes (100,000 took 4.8 s).
+    pycfile keeps 64 bits, says so in a note, and never needs the 4,300-digit str()."""
+    for version in (pycfile.PythonVersion(2, 7), V312):
+        table = pycfile.opcode_table(version)
+        ext = table.extended_arg
+        assert ext is not None
+        load = table.opmap["LOAD_CONST"]
+        if table.wordcode:  # 3.12's dis wraps 2**31 to -2**31, then grows it further down
+            data = bytes([ext, 0x80]) + bytes([ext, 0]) * 400_000 + bytes([load, 0])
+        else:
+            data = bytes([ext, 1, 0]) + bytes([ext, 0, 0]) * 400_000 + bytes([load, 0, 0])
+        *_, last = _instructions._raw_instructions(data, table)
+        offset, op, arg, size, caches, note, prefixed = last
+        assert op == load and prefixed and arg is not None
+        assert arg.bit_length() <= _instructions.ARG_BITS and note == _instructions._CUT_NOTE
+    short = bytes([pycfile.opcode_table(V312).extended_arg or 0, 1]) * 1800 + _load_consts(V312, 1)
+    listing = pycfile.disassemble(make_code(V312, short), V312)  # ValueError (4300 digits) before
+    assert "EXTENDED_ARG" in listing and "[" not in listing.splitlines()[-1]
+
+
+def test_the_32_bit_wrap_of_extended_arg_follows_dis() -> None:
+    """3.11+ ``dis`` wraps a pending EXTENDED_ARG of 2**31 or more to a negative C int."""
+    table = pycfile.opcode_table(V312)
+    ext = table.extended_arg or 0
+    data = bytes([ext, 0x80, ext, 0, ext, 0, table.opmap["LOAD_CONST"], 0])
+    *_, last = get_instructions(make_code(V312, data), V312)
+    assert last.arg == -(2**31) and last.note == "constant index -2147483648 out of range"
+    v310 = pycfile.PythonVersion(3, 10)
+    table = pycfile.opcode_table(v310)
+    ext = table.extended_arg or 0
+    data = bytes([ext, 0x80, ext, 0, ext, 0, table.opmap["LOAD_CONST"], 0])
+    *_, last = get_instructions(make_code(v310, data), v310)
+    assert last.arg == 2**31
+
+
+def _location_table_with_a_long_varint(groups: int, payload: int) -> bytes:
+    """A 3.11+ location table: one kind-13 entry (line only) whose line delta is a varint
+    of ``groups`` continuation bytes carrying ``payload`` each, then a last byte 0."""
+    return bytes([0x80 | (13 << 3)]) + bytes([0x40 | payload]) * groups + b"\x00"
+
+
+def test_a_long_line_table_varint_is_refused_quickly() -> None:
+    """A location-table varint of 1,000,000 bytes: the old decoder grew a 6-million-bit
+    int one OR at a time (quadratic: minutes; 2,390 bytes already made ``dis`` fail with
+    ValueError "Exceeds the limit (4300 digits)").  Now: refused at 32 bits."""
+    code = make_code(V312, _load_consts(V312, 1), tables=b"")
+    code = _with(code, co_linetable=pycfile.Bytes(_location_table_with_a_long_varint(1_000_000, 0x3F)))
+    with pytest.raises(pycfile.BadTableError, match="does not fit in 32 bits"):
+        pycfile.lines(code, V312)
+    listing = pycfile.disassemble(code, V312)  # the listing goes on without line numbers
+    assert "LOAD_CONST" in listing
+    zeros = _with(code, co_linetable=pycfile.Bytes(_location_table_with_a_long_varint(1_000_000, 0)))
+    assert pycfile.lines(zeros, V312) == [(0, 2, 1)]  # zero groups add nothing: line 1 + 0
+
+
+def test_a_long_exception_table_varint_is_refused_quickly() -> None:
+    """An exception-table varint of 1,000,000 bytes (quadratic before: 4.7 s at 100 KB)."""
+    table = bytes([0x80 | 0x40 | 1]) + bytes([0x40 | 0x3F]) * 1_000_000 + b"\x00"
+    with pytest.raises(pycfile.BadTableError, match="does not fit in 32 bits"):
+        pycfile.decode_exception_table(table)
+    zeros = bytes([0x80 | 0x40]) + bytes([0x40]) * 1_000_000 + bytes([0, 2, 0, 0])
+    [entry] = pycfile.decode_exception_table(zeros)
+    assert (entry.start, entry.end, entry.target, entry.depth) == (0, 4, 0, 0)
+
+
+def test_a_broken_exception_table_is_shown_not_raised() -> None:
+    code = _with(make_code(V312, _load_consts(V312, 1)), co_exceptiontable=pycfile.Bytes(b"\x01"))
+    listing = pycfile.disassemble(code, V312)
+    assert "ExceptionTable:\n  [malformed: " in listing
+
+
+def test_a_pyc_whose_body_is_no_code_object(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """``loads(header + b"N")`` (TypeError before): BadPycError, and ``pycfile dis`` exits 2."""
+    fmt = pycfile.format_for_version(V312)
+    data = fmt.magic + bytes(12) + b"N"
+    pyc = pycfile.loads(data)
+    with pytest.raises(pycfile.BadPycError, match="not a code object"):
+        pycfile.disassemble(pyc)
+    with pytest.raises(TypeError):
+        pycfile.disassemble(pyc.code, V312)  # type: ignore[arg-type]
+    with pytest.raises(TypeError):
+        get_instructions(pyc.code, V312)  # type: ignore[arg-type]
+    path = tmp_path / "none.pyc"
+    path.write_bytes(data)
+    from pycfile._cli import main
+
+    assert main(["dis", str(path)]) == 2
+    assert "not a code object" in capsys.readouterr().err
+
+
+def test_pycfile_dis_escapes_terminal_controls(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code = make_code(V312, bytes([pycfile.opcode_table(V312).opmap["LOAD_NAME"], 0]))
+    code = _with(code, co_names=pycfile.TupleValue([pycfile.Str("\x1b[2Jx\x9b")]))
+    fmt = pycfile.format_for_version(V312)
+    path = tmp_path / "escape.pyc"
+    pycfile.dump(pycfile.PycFile(pycfile.PycHeader(fmt.magic, fmt, flags=0, mtime=0, source_size=0), code), path)
+    from pycfile._cli import main
+
+    assert main(["dis", str(path)]) == 0
+    out = capsys.readouterr().out
+    assert "(\\x1b[2Jx\\x9b)" in out and "\x1b" not in out and "\x9b" not in out
+    assert "(\x1b[2Jx\x9b)" in pycfile.disassemble(code, V312)  # the library gives dis's text
