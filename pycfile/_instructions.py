@@ -316,10 +316,10 @@ _SINGLETON_TEXTS: Dict[bool, Dict[str, str]] = {
 }
 
 
-def const_repr(value: Any, version: VersionLike) -> str:
+def const_repr(value: Any, version: Union[VersionLike, PycFormat]) -> str:
     """``repr`` of a constant as the code's own Python would show it (cut at
     :data:`ARGREPR_LIMIT` characters)."""
-    return _Reprs(as_version(version).major < 3).const(value)
+    return _Reprs(opcode_table(version).dis.reprs == "python2").const(value)
 
 
 # -- decoding -----------------------------------------------------------------------------

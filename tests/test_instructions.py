@@ -103,7 +103,7 @@ def rows(instructions: List[Instruction], code: Code, version: pycfile.PythonVer
     table = pycfile.opcode_table(version)
     hasconst = table.hasconst
     deopt = table.deopt
-    new_lines = table.dis.jump_labels  # 3.13+: Instruction.line_number in dis too
+    new_lines = version >= (3, 13)  # as ops_dis: dis.Instruction has line_number from 3.13
     out = []
     for ins in instructions:
         op = deopt.get(ins.opcode, ins.opcode)
