@@ -198,13 +198,47 @@ class _Frame:
 _NOTHING = object()
 
 
+def _str_repr(text: str, table: OpcodeTable) -> str:
+    """``repr`` of a string as the table's version shows it: its Unicode database decides
+    which characters are printable (the host's ``repr`` is used when it agrees)."""
+    if text.isascii() or not table.printable:
+        return repr(text)
+    if all(c.isprintable() == table.is_printable(ord(c)) for c in set(text) if c > "\x7f"):
+        return repr(text)
+    quote = '"' if "'" in text and '"' not in text else "'"
+    out = [quote]
+    for c in text:
+        o = ord(c)
+        if c == quote or c == "\\":
+            out.append("\\" + c)
+        elif c == "\t":
+            out.append("\\t")
+        elif c == "\n":
+            out.append("\\n")
+        elif c == "\r":
+            out.append("\\r")
+        elif o < 0x20 or o == 0x7F:
+            out.append(f"\\x{o:02x}")
+        elif o < 0x7F or table.is_printable(o):
+            out.append(c)
+        elif o <= 0xFF:
+            out.append(f"\\x{o:02x}")
+        elif o <= 0xFFFF:
+            out.append(f"\\u{o:04x}")
+        else:
+            out.append(f"\\U{o:08x}")
+    out.append(quote)
+    return "".join(out)
+
+
 class _Reprs:
     """The texts of constants as the code's own Python's ``repr`` shows them, built with a
     budget of :data:`ARGREPR_LIMIT` characters and once per object (memoised by identity
     for one listing or decode: the objects live in the code model throughout)."""
 
-    def __init__(self, py2: bool) -> None:
-        self.py2 = py2
+    def __init__(self, table: OpcodeTable) -> None:
+        self.table = table
+        self.py2 = table.dis.reprs == "python2"
         self.memo: Dict[int, str] = {}
         self.leaves: Dict[int, str] = {}
 
@@ -304,7 +338,7 @@ class _Reprs:
                 text = repr(data)[1:] if self.py2 else repr(data)
             else:
                 string = value.value if isinstance(value.value, str) else ""
-                text = "u" + ascii(string) if self.py2 else repr(string)
+                text = "u" + ascii(string) if self.py2 else _str_repr(string, self.table)
             text = text[: ARGREPR_LIMIT + 1]
             self.leaves[key] = text
         return text
@@ -319,7 +353,7 @@ _SINGLETON_TEXTS: Dict[bool, Dict[str, str]] = {
 def const_repr(value: Any, version: Union[VersionLike, PycFormat]) -> str:
     """``repr`` of a constant as the code's own Python would show it (cut at
     :data:`ARGREPR_LIMIT` characters)."""
-    return _Reprs(opcode_table(version).dis.reprs == "python2").const(value)
+    return _Reprs(opcode_table(version)).const(value)
 
 
 # -- decoding -----------------------------------------------------------------------------
@@ -718,7 +752,7 @@ def get_instructions(code: Code, version: Union[VersionLike, PycFormat]) -> List
     """
     code = _as_code(code)
     table = opcode_table(version)
-    return _decode(code, table, _Reprs(table.dis.reprs == "python2")).instructions
+    return _decode(code, table, _Reprs(table)).instructions
 
 
 # -- listings ------------------------------------------------------------------------------
@@ -879,7 +913,7 @@ def disassemble(
     root = pyc.code if pyc is not None else code
     assert isinstance(root, Code)
     table = opcode_table(v)
-    reprs = _Reprs(table.dis.reprs == "python2")
+    reprs = _Reprs(table)
     py2 = reprs.py2
     lines: List[str] = []
     _listing(root, table, reprs, lines)

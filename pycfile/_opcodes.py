@@ -17,6 +17,8 @@ Tables exist for CPython 2.3-2.7 and 3.0-3.15 and for PyPy 3.9 and 3.10.
 
 from __future__ import annotations
 
+from bisect import bisect_right
+from itertools import accumulate
 from typing import Any, Dict, FrozenSet, Iterable, List, Mapping, Optional, Tuple, Union
 
 import attrs
@@ -220,6 +222,16 @@ class OpcodeTable:
     common_constants: Tuple[Tuple[str, Tuple[str, Any]], ...] = ()
     #: ``LOAD_SPECIAL``'s method names (3.14+).
     special_method_names: Tuple[str, ...] = ()
+    #: The Unicode database whose printable characters ``repr`` shows as they are (3.x;
+    #: ``""`` for 2.x, whose ``repr`` escapes every non-ASCII character).
+    unicode_version: str = ""
+    #: Boundaries of the printable ranges: code points in ``[b0, b1)``, ``[b2, b3)``...
+    #: are printable (``str.isprintable`` of the version).
+    printable: Tuple[int, ...] = ()
+
+    def is_printable(self, codepoint: int) -> bool:
+        """Whether this version's ``str.isprintable`` holds for the character."""
+        return bisect_right(self.printable, codepoint) % 2 == 1
 
     @property
     def wordcode(self) -> bool:
@@ -366,4 +378,11 @@ def _build(version: PythonVersion, data: Mapping[str, Any]) -> OpcodeTable:
         function_attr_flags=tuple(data.get("function_attr_flags", ())),
         common_constants=tuple((str(text), (str(kind), value)) for text, (kind, value) in data.get("common_constants", ())),
         special_method_names=tuple(data.get("special_method_names", ())),
+        unicode_version=str(data.get("printable", {}).get("unicode", "")),
+        printable=_bounds(data.get("printable", {}).get("bounds", "")),
     )
+
+
+def _bounds(text: str) -> Tuple[int, ...]:
+    """The printable-range boundaries, from their hex differences."""
+    return tuple(accumulate(int(d, 16) for d in text.split(","))) if text else ()

@@ -57,8 +57,19 @@ def from_interpreters() -> Dict[str, Table]:
                 table[field] = facts[field]
         if "all_opmap" in facts:
             table["specialized"] = {k: v for k, v in facts["all_opmap"].items() if k not in facts["opmap"]}
+        if "printable" in facts:
+            table["printable"] = printable_data(facts["printable"], f"the {interpreter.implementation} {interpreter.full_version} interpreter")
         tables[name] = table
     return tables
+
+
+def printable_data(facts: Dict[str, Any], source: str) -> Table:
+    """Which characters a version's ``repr`` shows as they are (``str.isprintable``, from
+    its Unicode database), as the boundaries of the printable ranges, written as hex
+    differences from the one before (a compact string)."""
+    bounds: List[int] = facts["bounds"]
+    deltas = [b - a for a, b in zip([0] + bounds, bounds)]
+    return {"source": source, "unicode": facts["unicode"], "bounds": ",".join(f"{d:x}" for d in deltas)}
 
 
 def derive(base: Table, source: str, remove: List[str], add: Dict[str, int], **lists: List[str]) -> Table:
@@ -159,6 +170,13 @@ def sourced(known: Dict[str, Table]) -> Dict[str, Table]:
     pypy310 = derive(known["pypy-3.9"], "PyPy 3.9's opcode module with CPython 3.10's new opcodes",
                      [], changed, **{g: names for g, names in groups.items() if names})
     out["pypy-3.10"] = pypy310
+    # Versions without an interpreter here show strings with the nearest Unicode database
+    # at hand: 3.0-3.5 with 3.6's (Unicode 9.0; theirs were 5.1-8.0, so a character
+    # assigned in between is shown as it is here, escaped there), PyPy 3.10 with PyPy
+    # 3.9's (the derive() copy).
+    for key in ("cpython-3.0", "cpython-3.1", "cpython-3.2", "cpython-3.3", "cpython-3.4", "cpython-3.5"):
+        out[key]["printable"] = dict(known["cpython-3.6"]["printable"], source="borrowed from CPython 3.6")
+    out["pypy-3.10"]["printable"] = dict(known["pypy-3.9"]["printable"], source="borrowed from PyPy 3.9")
     return out
 
 

@@ -44,6 +44,7 @@ from corpus import CorpusPart, Mode, corpus_part, full_stdlib, quick
 from interpreters import REQUIRED, Interpreter, require
 from oracle import Oracle, OracleFor, describe_model, first_difference
 from oracle.ops_dis import normalize_line, normalize_listing
+from pycfile import _instructions
 
 BATCH = 40  # pyc paths per worker request
 STRIDE = 4  # without PYCFILE_CORPUS, every STRIDE-th stdlib pyc
@@ -376,14 +377,25 @@ def test_disassemble_takes_a_pycfile_and_writes_to_a_stream() -> None:
         pycfile.disassemble(pyc.code)
 
 
+def test_strings_show_as_their_versions_unicode_database_shows_them() -> None:
+    """U+14000 was assigned in Unicode 16 (3.14), U+A7CE in Unicode 17 (3.15): each version's
+    repr escapes the characters its own database does not know, whatever the host's is."""
+    const_repr = _instructions.const_repr
+    assert const_repr(pycfile.Str("\U00014000"), (3, 13)) == "'\\U00014000'"
+    assert const_repr(pycfile.Str("\U00014000"), (3, 14)) == "'\U00014000'"
+    assert const_repr(pycfile.Str("a'\ua7ce"), (3, 14)) == '"a\'\\ua7ce"'
+    assert const_repr(pycfile.Str("a'\ua7ce"), (3, 15)) == '"a\'\ua7ce"'
+    assert const_repr(pycfile.Str("\xe9\u0378"), (3, 15)) == "'\xe9\\u0378'"  # U+0378: unassigned
+    assert const_repr(pycfile.Str("\xe9"), (2, 7)) == "u'\\xe9'"
+    assert pycfile.opcode_table((3, 15)).unicode_version == "17.0.0"
+
+
 # -- hostile inputs (issue 13): no escape, no recursion, nothing super-linear ------------
 #
 # Each input is built here, small.  No test times anything: sizes are chosen so the
 # linear code finishes in well under a second while the old quadratic (or exponential)
 # code would run for minutes, so a regression shows as a hang; where that is not
 # possible the test counts operations instead.
-
-from pycfile import _instructions  # noqa: E402
 
 V312 = pycfile.PythonVersion(3, 12)
 V313 = pycfile.PythonVersion(3, 13)

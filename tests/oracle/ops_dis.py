@@ -107,7 +107,25 @@ def op_opcode_facts(request):
         facts["common_constants"] = constants
     if hasattr(opcode, "_special_method_names"):  # 3.14+: LOAD_SPECIAL's names
         facts["special_method_names"] = list(opcode._special_method_names)
+    if not PY2:  # which characters repr() shows as they are (str.isprintable, 3.x)
+        facts["printable"] = _printable_bounds()
     return facts
+
+
+def _printable_bounds():
+    """``{"unicode": version, "bounds": [b0, b1, ...]}``: the code points ``c`` with
+    ``chr(c).isprintable()`` are those in ``[b0, b1)``, ``[b2, b3)``..."""
+    import unicodedata
+
+    bounds = []
+    inside = False
+    for c in range(0x110000):
+        if chr(c).isprintable() != inside:
+            bounds.append(c)
+            inside = not inside
+    if inside:
+        bounds.append(0x110000)
+    return {"unicode": unicodedata.unidata_version, "bounds": bounds}
 
 
 # -- instructions ----------------------------------------------------------------------
