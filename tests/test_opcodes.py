@@ -57,6 +57,9 @@ def test_table_equals_the_interpreters_opcode_module(key: str, oracle_for: Oracl
     assert list(table.function_attr_flags) == facts.get("function_attr_flags", [])
     assert [[text, list(value)] for text, value in table.common_constants] == facts.get("common_constants", [])
     assert list(table.special_method_names) == facts.get("special_method_names", [])
+    if "printable" in facts:  # 3.x: the characters repr() shows as they are
+        assert table.unicode_version == facts["printable"]["unicode"]
+        assert list(table.printable) == facts["printable"]["bounds"]
     assert table.source == f"the {interpreter.implementation} {interpreter.full_version} interpreter's opcode module"
 
 
