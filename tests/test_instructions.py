@@ -579,6 +579,28 @@ def test_a_pyc_whose_body_is_no_code_object(tmp_path: Path, capsys: pytest.Captu
     assert "not a code object" in capsys.readouterr().err
 
 
+def test_pycfile_dis_on_deep_pycs(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """The CLI on a pyc of 990 nested code objects and one holding a tuple nested 1,000
+    deep (a RecursionError traceback before)."""
+    from pycfile._cli import main
+
+    fmt = pycfile.format_for_version(V312)
+    header = pycfile.PycHeader(fmt.magic, fmt, flags=0, mtime=0, source_size=0)
+    code = make_code(V312, _load_consts(V312, 1))
+    for _ in range(990):
+        code = _with(make_code(V312, _load_consts(V312, 1)), co_consts=pycfile.TupleValue([code]))
+    pycfile.dump(pycfile.PycFile(header, code), tmp_path / "functions.pyc")
+    value: pycfile.Value = pycfile.Int(1)
+    for _ in range(1000):
+        value = pycfile.TupleValue([value])
+    code = _with(make_code(V312, _load_consts(V312, 1)), co_consts=pycfile.TupleValue([value]))
+    pycfile.dump(pycfile.PycFile(header, code), tmp_path / "tuple.pyc")
+    assert main(["dis", str(tmp_path / "functions.pyc")]) == 0
+    assert capsys.readouterr().out.count("Disassembly of") == 990
+    assert main(["dis", str(tmp_path / "tuple.pyc")]) == 0
+    assert "(" * 1000 + "1" + ",)" * 1000 in capsys.readouterr().out
+
+
 def test_pycfile_dis_escapes_terminal_controls(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     code = make_code(V312, bytes([pycfile.opcode_table(V312).opmap["LOAD_NAME"], 0]))
     code = _with(code, co_names=pycfile.TupleValue([pycfile.Str("\x1b[2Jx\x9b")]))
