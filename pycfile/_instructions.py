@@ -145,7 +145,7 @@ def _code_repr(code: Code, py2: bool) -> str:
     name = _text(getattr(code, "co_name", None))
     filename = _text(getattr(code, "co_filename", None))
     line = getattr(code, "co_firstlineno", None)
-    line = -1 if not isinstance(line, int) or line == 0 else line
+    line = -1 if not isinstance(line, int) or line == 0 else line if -(1 << 31) <= line < 1 << 31 else "?"
     if py2:
         name = "???" if name is None else name[:100]
         where = 'file "???"' if filename is None else f'file "{filename[:300]}"'
@@ -191,11 +191,14 @@ class _Frame:
         i = self.index
         self.index += 1
         if self.pairs:
-            return ("" if i == 0 else ": " if i % 2 else ", "), self.items[i // 2][i % 2]
+            pair = self.items[i // 2]
+            item = pair[i % 2] if isinstance(pair, tuple) and len(pair) == 2 else _MALFORMED
+            return ("" if i == 0 else ": " if i % 2 else ", "), item
         return ("" if i == 0 else ", "), self.items[i]
 
 
 _NOTHING = object()
+_MALFORMED = object()  # a dict item of a hand-made model that is no (key, value) pair
 
 
 def _str_repr(text: str, table: OpcodeTable) -> str:
@@ -325,6 +328,8 @@ class _Reprs:
             return "frozendict({", _Frame(value.items, "})", pairs=True)
         if isinstance(value, Slice):
             return "slice(", _Frame([value.start, value.stop, value.step], ")")
+        if value is _MALFORMED:
+            return "<?>", None
         return f"<{type(value).__name__}>", None
 
     def _leaf(self, value: Union[Str, Bytes]) -> str:

@@ -738,8 +738,17 @@ def _code_length(code: "Code") -> int:
 
 
 def _firstlineno(code: "Code") -> int:
+    """``co_firstlineno``, which must fit the C ``int`` the interpreters keep it in (a
+    model could hold any int; a pyc cannot)."""
     value = getattr(code, "co_firstlineno", 0)
-    return value if isinstance(value, int) else 0
+    if not isinstance(value, int):
+        return 0
+    if not -_C_INT <= value < _C_INT:
+        raise BadTableError(f"co_firstlineno does not fit in a 32-bit C int ({value.bit_length()} bits)", path="co_firstlineno")
+    return value
+
+
+_C_INT = 1 << 31
 
 
 def _format_of(code: "Code", version: VersionOrFormat) -> str:

@@ -554,6 +554,16 @@ def test_a_long_exception_table_varint_is_refused_quickly() -> None:
     assert (entry.start, entry.end, entry.target, entry.depth) == (0, 4, 0, 0)
 
 
+def test_a_first_line_no_interpreter_could_hold() -> None:
+    """A model whose co_firstlineno has 20,000 digits (str() of it raises ValueError)."""
+    code = _with(make_code(V312, _load_consts(V312, 1)), co_firstlineno=10**20000)
+    with pytest.raises(pycfile.BadTableError, match="co_firstlineno does not fit"):
+        pycfile.line_starts(code, V312)
+    outer = _with(make_code(V312, _load_consts(V312, 1)), co_consts=pycfile.TupleValue([code]))
+    listing = pycfile.disassemble(outer, V312)
+    assert 'file "x", line ?>' in listing
+
+
 def test_a_broken_exception_table_is_shown_not_raised() -> None:
     code = _with(make_code(V312, _load_consts(V312, 1)), co_exceptiontable=pycfile.Bytes(b"\x01"))
     listing = pycfile.disassemble(code, V312)
