@@ -326,6 +326,22 @@ def test_any_bytes_decode_without_error(version: pycfile.PythonVersion, data: by
     pycfile.disassemble(code, version)
 
 
+@settings(max_examples=100, deadline=None)
+@given(st.data())
+def test_any_code_object_lists_without_error(data: st.DataObject) -> None:
+    """Code objects drawn by pycfile.strategies (any constants, nested code) of any
+    version with a table: decoding and listing never raise, texts stay bounded."""
+    version = data.draw(st.sampled_from([v for v in VERSIONS if pycfile.format_for_version(v).code_layout]))
+    from pycfile import strategies
+
+    code = data.draw(strategies.code_objects(version))
+    assert isinstance(code, Code)
+    listing = pycfile.disassemble(code, version)
+    for ins in get_instructions(code, version):
+        assert len(ins.argrepr) <= _instructions.ARGREPR_LIMIT + len(_instructions.ELIDED)
+        assert ins.argrepr in listing or ins.argrepr.startswith(("to L", "from L")) or not ins.argrepr
+
+
 @pytest.mark.parametrize("version", VERSIONS, ids=str)
 def test_bad_bytes_give_notes(version: pycfile.PythonVersion) -> None:
     table = pycfile.opcode_table(version)
