@@ -540,7 +540,8 @@ register("diff", "semantic differences of two pycs (exit 1 if any)", _diff_argum
 def _dis(args: argparse.Namespace) -> int:
     from ._instructions import disassemble
 
-    disassemble(_load(args.file, args), file=_out(args))
+    # Terminal control characters from names in the pyc are escaped (escape()).
+    _out(args).write(escape(disassemble(_load(args.file, args))))
     return 0
 
 

@@ -4,7 +4,9 @@ Each entry is four varints: start, size, target (all in 2-byte code units) and
 ``depth << 1 | lasti``.  A varint is 6-bit groups, most significant first, bit 6 set on
 every byte but the last; bit 7 is set on the first byte of each entry and on no other
 (FACTS.md section 4.3).  :class:`ExceptionTableEntry` holds byte offsets, as
-``dis._parse_exception_table`` does.
+``dis._parse_exception_table`` does.  A varint must fit in 32 bits
+(:data:`pycfile._linetable.VARINT_BITS`; the interpreter reads it into a C ``int``):
+decoding stays linear in the size of the table, however long a varint is.
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ from typing import TYPE_CHECKING, Iterable, List, Tuple
 import attrs
 
 from ._errors import UnwritableError
-from ._linetable import BadTableError, VersionOrFormat, _version
+from ._linetable import VARINT_BITS, BadTableError, VersionOrFormat, _version
 from ._values import Bytes
 from ._versions import CodeLayout
 
@@ -42,9 +44,13 @@ class ExceptionTableEntry:
     lasti: bool
 
 
+_LIMIT = 1 << VARINT_BITS
+
+
 def _varint(data: bytes, pos: int, entry_start: bool) -> Tuple[int, int]:
     """A varint at ``pos``; its first byte carries the entry-start bit iff ``entry_start``."""
     end = len(data)
+    start = pos
     first = True
     value = 0
     while True:
@@ -56,6 +62,8 @@ def _varint(data: bytes, pos: int, entry_start: bool) -> Tuple[int, int]:
             what = "has the entry-start bit inside an entry" if marked else "starts an entry without the entry-start bit"
             raise BadTableError(f"byte 0x{b:02x} {what}", offset=pos, path=_PATH)
         value = (value << 6) | (b & 63)
+        if value >= _LIMIT:
+            raise BadTableError(f"the varint at offset {start} does not fit in {VARINT_BITS} bits", offset=start, path=_PATH)
         pos += 1
         first = False
         if not b & 64:

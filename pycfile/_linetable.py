@@ -20,8 +20,13 @@ positions the way CPython's compiler does.
 
 On top of those, :func:`line_starts`, :func:`lines` and :func:`positions` give what
 ``dis.findlinestarts``, ``code.co_lines()`` and ``code.co_positions()`` of the code
-object's own Python version give, on any host.  Bad tables raise
+object's own Python version give, on any host.  What changed from one version to the
+next is data: :data:`_RULE_HISTORY` (read through :func:`_rules`).  Bad tables raise
 :class:`BadTableError` naming the offset inside the table.
+
+Varints (location, exception and PyPy position tables) are read in linear time and
+must fit in 32 bits (:data:`VARINT_BITS`): the interpreters read them into a 32-bit C
+``int``, so a longer one is refused rather than turned into a huge number.
 """
 
 from __future__ import annotations
@@ -71,8 +76,66 @@ VersionOrFormat = Union[PythonVersion, Tuple[int, int], PycFormat]
 #: ``(line, end_line, column, end_column)`` as ``co_positions()`` gives it.
 PositionTuple = Tuple[Optional[int], Optional[int], Optional[int], Optional[int]]
 
-# The first 3.6 development magic with signed line increments (FACTS.md 4.3).
-_SIGNED_LNOTAB_MAGIC = 3361
+#: The most bits a table varint may hold (CPython reads them into a C ``int``).
+VARINT_BITS = 32
+_VARINT_LIMIT = 1 << VARINT_BITS
+
+
+@attrs.frozen(slots=True)
+class _Rules:
+    """How one version reads its line table: each field is one change, version by version
+    (:data:`_RULE_HISTORY`)."""
+
+    #: co_lnotab's line increments are signed bytes (3.6+) ...
+    signed_lnotab: bool
+    #: ... from this development magic on, for a :class:`PycFormat` of the first signed
+    #: version (3.6: 3361, FACTS.md 4.3); ``None``: for every magic.
+    signed_lnotab_since_magic: Optional[int]
+    #: ``dis.findlinestarts`` over co_lnotab stops at the end of the bytecode (3.8+).
+    starts_stop_at_code_end: bool
+    #: ``dis.findlinestarts`` walks ``co_lines()`` (3.10+) rather than co_lnotab.
+    starts_from_lines: bool
+    #: ``co_lines()`` merges consecutive entries of one line (3.12+).
+    lines_merged: bool
+    #: ``dis.findlinestarts`` yields ranges with no line too, as ``None`` (3.13+).
+    starts_with_no_line: bool
+    #: Every code unit is an instruction start (wordcode, 3.6+).
+    wordcode: bool
+    #: co_lnotab holds PyPy's position table (PyPy 3.10+).
+    pypy_positions: bool
+
+
+# (first version, what changed): CPython's history, then PyPy's own changes on top.
+_RULE_HISTORY: List[Tuple[Tuple[int, int], Dict[str, Any]]] = [
+    ((1, 0), dict(signed_lnotab=False, signed_lnotab_since_magic=None, starts_stop_at_code_end=False,
+                  starts_from_lines=False, lines_merged=False, starts_with_no_line=False, wordcode=False,
+                  pypy_positions=False)),
+    ((3, 6), dict(signed_lnotab=True, signed_lnotab_since_magic=3361, wordcode=True)),
+    ((3, 7), dict(signed_lnotab_since_magic=None)),
+    ((3, 8), dict(starts_stop_at_code_end=True)),
+    ((3, 10), dict(starts_from_lines=True)),
+    ((3, 12), dict(lines_merged=True)),
+    ((3, 13), dict(starts_with_no_line=True)),
+]
+_PYPY_HISTORY: List[Tuple[Tuple[int, int], Dict[str, Any]]] = [
+    ((0, 0), dict(signed_lnotab_since_magic=None)),
+    ((3, 10), dict(pypy_positions=True)),
+]
+
+
+@functools.lru_cache(maxsize=None)
+def _rules_for(implementation: str, major: int, minor: int) -> _Rules:
+    fields: Dict[str, Any] = {}
+    history = _RULE_HISTORY + (_PYPY_HISTORY if implementation == "pypy" else [])
+    for since, changes in history:
+        if since <= (major, minor):
+            fields.update(changes)
+    return _Rules(**fields)
+
+
+def _rules(version: VersionOrFormat) -> _Rules:
+    v = _version(version)
+    return _rules_for(v.implementation, v.major, v.minor)
 
 
 def _version(version: VersionOrFormat) -> PythonVersion:
@@ -83,10 +146,11 @@ def _version(version: VersionOrFormat) -> PythonVersion:
 
 def _signed_lnotab(version: VersionOrFormat) -> bool:
     """Whether line increments in co_lnotab are signed bytes (3.6 on, magic 3361 on)."""
-    v = _version(version)
-    if isinstance(version, PycFormat) and v == (3, 6) and v.implementation == "cpython":
-        return version.magic_number >= _SIGNED_LNOTAB_MAGIC
-    return v >= (3, 6)
+    rules = _rules(version)
+    since = rules.signed_lnotab_since_magic
+    if isinstance(version, PycFormat) and since is not None:
+        return rules.signed_lnotab and version.magic_number >= since
+    return rules.signed_lnotab
 
 
 # --------------------------------------------------------------------------------------
@@ -268,7 +332,9 @@ _Raw = Tuple[int, int, int, int, int, int]
 
 
 def _varint(data: bytes, pos: int) -> Tuple[int, int]:
-    """A location-table varint at ``pos`` (6-bit groups, least significant first)."""
+    """A location-table varint at ``pos`` (6-bit groups, least significant first), of at
+    most :data:`VARINT_BITS` bits."""
+    start = pos
     b = data[pos]
     if b & 0x80:
         raise _bad(f"byte 0x{b:02x} inside an entry has the entry-start bit set", pos, "co_linetable")
@@ -280,7 +346,12 @@ def _varint(data: bytes, pos: int) -> Tuple[int, int]:
         if b & 0x80:
             raise _bad(f"byte 0x{b:02x} inside an entry has the entry-start bit set", pos, "co_linetable")
         shift += 6
-        value |= (b & 63) << shift
+        if b & 63:
+            if shift >= VARINT_BITS:
+                raise _bad(f"the varint at offset {start} does not fit in {VARINT_BITS} bits", start, "co_linetable")
+            value |= (b & 63) << shift
+    if value >= _VARINT_LIMIT:
+        raise _bad(f"the varint at offset {start} does not fit in {VARINT_BITS} bits", start, "co_linetable")
     return value, pos + 1
 
 
@@ -494,10 +565,15 @@ def decode_pypy_positions(data: bytes) -> List[PypyPositionEntry]:
                 raise _bad(f"position table ends inside the entry that starts at offset {entry}", pos, path)
             b = data[pos]
             pos += 1
-            value |= (b & 127) << shift
+            if b & 127:
+                if shift >= VARINT_BITS:
+                    raise _bad(f"the varint at offset {entry} does not fit in {VARINT_BITS} bits", entry, path)
+                value |= (b & 127) << shift
             shift += 7
             if not b & 128:
                 break
+        if value >= _VARINT_LIMIT:
+            raise _bad(f"the varint at offset {entry} does not fit in {VARINT_BITS} bits", entry, path)
         if value == 0:
             entries.append(PypyPositionEntry(None))
             continue
@@ -663,8 +739,17 @@ def _code_length(code: "Code") -> int:
 
 
 def _firstlineno(code: "Code") -> int:
+    """``co_firstlineno``, which must fit the C ``int`` the interpreters keep it in (a
+    model could hold any int; a pyc cannot)."""
     value = getattr(code, "co_firstlineno", 0)
-    return value if isinstance(value, int) else 0
+    if not isinstance(value, int):
+        return 0
+    if not -_C_INT <= value < _C_INT:
+        raise BadTableError(f"co_firstlineno does not fit in a 32-bit C int ({value.bit_length()} bits)", path="co_firstlineno")
+    return value
+
+
+_C_INT = 1 << 31
 
 
 def _format_of(code: "Code", version: VersionOrFormat) -> str:
@@ -673,8 +758,7 @@ def _format_of(code: "Code", version: VersionOrFormat) -> str:
     layout = code.layout
     if layout in (CodeLayout.V1_0, CodeLayout.V1_3):
         return "none"
-    v = _version(version)
-    if v.implementation == "pypy" and v >= (3, 10) and layout in _PYPY_POSITIONS:
+    if _rules(version).pypy_positions and layout in _PYPY_POSITIONS:
         return "pypy"
     if layout in (CodeLayout.V3_10, CodeLayout.V3_11A):
         return "linetable"
@@ -689,7 +773,7 @@ def _lnotab_starts(code: "Code", version: VersionOrFormat) -> List[Tuple[int, in
     data = _table_bytes(code, "co_lnotab")
     if data is None:
         return []
-    bounded = _version(version) >= (3, 8)
+    bounded = _rules(version).starts_stop_at_code_end
     code_length = _code_length(code)
     starts: List[Tuple[int, int]] = []
     last: Optional[int] = None
@@ -782,7 +866,7 @@ def lines(code: "Code", version: VersionOrFormat) -> List[LineRange]:
     if kind == "linetable":
         return _lines_310(code)
     if kind == "locations":
-        return _lines_311(code, merge=_version(version) >= (3, 12))
+        return _lines_311(code, merge=_rules(version).lines_merged)
     if kind == "none":
         return []
     if kind == "pypy":
@@ -799,15 +883,15 @@ def line_starts(code: "Code", version: VersionOrFormat) -> List[Tuple[int, Optio
     3.13 on a range with no line is yielded too, with ``None`` as its line.  1.0-1.4
     code objects (no line table) give ``[]``.
     """
-    v = _version(version)
+    rules = _rules(version)
     kind = _format_of(code, version)
     if kind == "none":
         return []
-    if kind == "lnotab" and v < (3, 10):
+    if kind == "lnotab" and not rules.starts_from_lines:
         return [(offset, line) for offset, line in _lnotab_starts(code, version)]
     ranges = lines(code, version)
     starts: List[Tuple[int, Optional[int]]] = []
-    if v >= (3, 13):
+    if rules.starts_with_no_line:
         last: object = object()
         for start, _, line in ranges:
             if line != last:
@@ -826,7 +910,7 @@ def _instruction_offsets(code: "Code", version: VersionOrFormat) -> List[int]:
     """Where each instruction (each code unit from 3.6 on) starts."""
     data = getattr(code, "co_code", None)
     raw = data.value if isinstance(data, Bytes) else b""
-    if _version(version) >= (3, 6):
+    if _rules(version).wordcode:
         return list(range(0, len(raw) - len(raw) % 2, 2))
     offsets = []
     i = 0

@@ -1,12 +1,15 @@
 #!/usr/bin/env python3
 """Regenerate ``pycfile/_opcode_tables.py``: the opcode tables of every version, as data.
 
-Versions with an interpreter here (CPython 2.7, 3.6-3.13, PyPy 3.9) are asked through the
+Versions with an interpreter here (CPython 2.7, 3.6-3.15, PyPy 3.9) are asked through the
 test oracle (``tests/oracle/ops_dis.py``, operation ``opcode_facts``): their own ``opcode``
 and ``dis`` modules.  The others are written below as differences from a neighbouring
-version, each a fact about CPython's ``Lib/opcode.py`` (and, for 3.14,
-``Lib/_opcode_metadata.py``/``Include/internal/pycore_opcode_metadata.h``) at that
-release; ``tests/test_opcodes.py`` checks them on the real pycs in ``shared/samples``.
+version, each a fact about CPython's ``Lib/opcode.py`` at that release;
+``tests/test_opcodes.py`` checks them on the real pycs in ``shared/samples``.
+
+Every table also gets a ``dis`` record: how that version's ``dis`` module reads and shows
+the bytes beyond what the ``opcode`` lists say (see :data:`DIS_HISTORY`), so that
+``pycfile._instructions`` holds no version comparisons of its own.
 
 Usage: ``python scripts/make_opcode_tables.py`` (from the repository root).
 """
@@ -17,7 +20,7 @@ import copy
 import pprint
 import sys
 from pathlib import Path
-from typing import Any, Dict, List
+from typing import Any, Dict, List, Tuple
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tests"))
@@ -47,13 +50,26 @@ def from_interpreters() -> Dict[str, Table]:
         for field in LISTS:
             if field in facts:
                 table[field] = facts[field]
-        for field in ("cache", "nb_ops", "intrinsic_1_descs", "intrinsic_2_descs", "specializations"):
+        for field in ("cache", "nb_ops", "intrinsic_1_descs", "intrinsic_2_descs", "specializations", "backward",
+                      "make_function_flags", "function_attr_flags", "format_value", "common_constants",
+                      "special_method_names"):
             if field in facts:
                 table[field] = facts[field]
         if "all_opmap" in facts:
             table["specialized"] = {k: v for k, v in facts["all_opmap"].items() if k not in facts["opmap"]}
+        if "printable" in facts:
+            table["printable"] = printable_data(facts["printable"], f"the {interpreter.implementation} {interpreter.full_version} interpreter")
         tables[name] = table
     return tables
+
+
+def printable_data(facts: Dict[str, Any], source: str) -> Table:
+    """Which characters a version's ``repr`` shows as they are (``str.isprintable``, from
+    its Unicode database), as the boundaries of the printable ranges, written as hex
+    differences from the one before (a compact string)."""
+    bounds: List[int] = facts["bounds"]
+    deltas = [b - a for a, b in zip([0] + bounds, bounds)]
+    return {"source": source, "unicode": facts["unicode"], "bounds": ",".join(f"{d:x}" for d in deltas)}
 
 
 def derive(base: Table, source: str, remove: List[str], add: Dict[str, int], **lists: List[str]) -> Table:
@@ -144,7 +160,6 @@ def sourced(known: Dict[str, Table]) -> Dict[str, Table]:
         {"JUMP_IF_FALSE": 111, "JUMP_IF_TRUE": 112, "SET_ADD": 17, "LIST_APPEND": 18},
         hasjrel=["JUMP_IF_FALSE", "JUMP_IF_TRUE"],
     )
-    out["cpython-3.14"] = v314(known["cpython-3.13"])
     # PyPy 3.10 (no interpreter here): PyPy 3.9's opcodes, with the opcodes CPython 3.10
     # added or renumbered (pattern matching, ROT_N, GEN_START, RERAISE) at CPython's
     # numbers, as PyPy's lib-python 3.10 opcode.py does; tests check it on the PyPy 3.10
@@ -155,100 +170,133 @@ def sourced(known: Dict[str, Table]) -> Dict[str, Table]:
     pypy310 = derive(known["pypy-3.9"], "PyPy 3.9's opcode module with CPython 3.10's new opcodes",
                      [], changed, **{g: names for g, names in groups.items() if names})
     out["pypy-3.10"] = pypy310
+    # Versions without an interpreter here show strings with the nearest Unicode database
+    # at hand: 3.0-3.5 with 3.6's (Unicode 9.0; theirs were 5.1-8.0, so a character
+    # assigned in between is shown as it is here, escaped there), PyPy 3.10 with PyPy
+    # 3.9's (the derive() copy).
+    for key in ("cpython-3.0", "cpython-3.1", "cpython-3.2", "cpython-3.3", "cpython-3.4", "cpython-3.5"):
+        out[key]["printable"] = dict(known["cpython-3.6"]["printable"], source="borrowed from CPython 3.6")
+    out["pypy-3.10"]["printable"] = dict(known["pypy-3.9"]["printable"], source="borrowed from PyPy 3.9")
     return out
 
 
-# CPython 3.14: opcode numbers from Include/opcode_ids.h / Lib/_opcode_metadata.py at v3.14.0
-# (real and instrumented opcodes; specialised ones never reach a pyc), arguments, jumps and
-# inline caches from Include/internal/pycore_opcode_metadata.h and Lib/opcode.py.
-_OPS_314_NOARG = (
-    "CACHE BINARY_SLICE BUILD_TEMPLATE BINARY_OP_INPLACE_ADD_UNICODE CALL_FUNCTION_EX CHECK_EG_MATCH "
-    "CHECK_EXC_MATCH CLEANUP_THROW DELETE_SUBSCR END_FOR END_SEND EXIT_INIT_CHECK FORMAT_SIMPLE "
-    "FORMAT_WITH_SPEC GET_AITER GET_ANEXT GET_ITER RESERVED GET_LEN GET_YIELD_FROM_ITER INTERPRETER_EXIT "
-    "LOAD_BUILD_CLASS LOAD_LOCALS MAKE_FUNCTION MATCH_KEYS MATCH_MAPPING MATCH_SEQUENCE NOP NOT_TAKEN "
-    "POP_EXCEPT POP_ITER POP_TOP PUSH_EXC_INFO PUSH_NULL RETURN_GENERATOR RETURN_VALUE SETUP_ANNOTATIONS "
-    "STORE_SLICE STORE_SUBSCR TO_BOOL UNARY_INVERT UNARY_NEGATIVE UNARY_NOT WITH_EXCEPT_START"
-).split()
-_OPS_314_ARG = (
-    "BINARY_OP BUILD_INTERPOLATION BUILD_LIST BUILD_MAP BUILD_SET BUILD_SLICE BUILD_STRING BUILD_TUPLE CALL "
-    "CALL_INTRINSIC_1 CALL_INTRINSIC_2 CALL_KW COMPARE_OP CONTAINS_OP CONVERT_VALUE COPY COPY_FREE_VARS "
-    "DELETE_ATTR DELETE_DEREF DELETE_FAST DELETE_GLOBAL DELETE_NAME DICT_MERGE DICT_UPDATE END_ASYNC_FOR "
-    "EXTENDED_ARG FOR_ITER GET_AWAITABLE IMPORT_FROM IMPORT_NAME IS_OP JUMP_BACKWARD "
-    "JUMP_BACKWARD_NO_INTERRUPT JUMP_FORWARD LIST_APPEND LIST_EXTEND LOAD_ATTR LOAD_COMMON_CONSTANT "
-    "LOAD_CONST LOAD_DEREF LOAD_FAST LOAD_FAST_AND_CLEAR LOAD_FAST_BORROW LOAD_FAST_BORROW_LOAD_FAST_BORROW "
-    "LOAD_FAST_CHECK LOAD_FAST_LOAD_FAST LOAD_FROM_DICT_OR_DEREF LOAD_FROM_DICT_OR_GLOBALS LOAD_GLOBAL "
-    "LOAD_NAME LOAD_SMALL_INT LOAD_SPECIAL LOAD_SUPER_ATTR MAKE_CELL MAP_ADD MATCH_CLASS POP_JUMP_IF_FALSE "
-    "POP_JUMP_IF_NONE POP_JUMP_IF_NOT_NONE POP_JUMP_IF_TRUE RAISE_VARARGS RERAISE SEND SET_ADD "
-    "SET_FUNCTION_ATTRIBUTE SET_UPDATE STORE_ATTR STORE_DEREF STORE_FAST STORE_FAST_LOAD_FAST "
-    "STORE_FAST_STORE_FAST STORE_GLOBAL STORE_NAME SWAP UNPACK_EX UNPACK_SEQUENCE YIELD_VALUE"
-).split()
-_INSTRUMENTED_314 = {
-    "INSTRUMENTED_END_FOR": 233, "INSTRUMENTED_POP_ITER": 234, "INSTRUMENTED_END_SEND": 235,
-    "INSTRUMENTED_FOR_ITER": 236, "INSTRUMENTED_INSTRUCTION": 237, "INSTRUMENTED_JUMP_FORWARD": 238,
-    "INSTRUMENTED_NOT_TAKEN": 239, "INSTRUMENTED_POP_JUMP_IF_TRUE": 240, "INSTRUMENTED_POP_JUMP_IF_FALSE": 241,
-    "INSTRUMENTED_POP_JUMP_IF_NONE": 242, "INSTRUMENTED_POP_JUMP_IF_NOT_NONE": 243, "INSTRUMENTED_RESUME": 244,
-    "INSTRUMENTED_RETURN_VALUE": 245, "INSTRUMENTED_YIELD_VALUE": 246, "INSTRUMENTED_END_ASYNC_FOR": 247,
-    "INSTRUMENTED_LOAD_SUPER_ATTR": 248, "INSTRUMENTED_CALL": 249, "INSTRUMENTED_CALL_KW": 250,
-    "INSTRUMENTED_CALL_FUNCTION_EX": 251, "INSTRUMENTED_JUMP_BACKWARD": 252, "INSTRUMENTED_LINE": 253,
-    "ENTER_EXECUTOR": 254,
-}
-_PSEUDO_314 = (
-    "ANNOTATIONS_PLACEHOLDER JUMP JUMP_IF_FALSE JUMP_IF_TRUE JUMP_NO_INTERRUPT LOAD_CLOSURE POP_BLOCK "
-    "SETUP_CLEANUP SETUP_FINALLY SETUP_WITH STORE_FAST_MAYBE_NULL"
-).split()
-
-
-def v314(v313: Table) -> Table:
-    opmap: Dict[str, int] = {}
-    for number, name in enumerate(_OPS_314_NOARG + _OPS_314_ARG):
-        opmap[name] = number
-    opmap["RESUME"] = 128
-    opmap.update(_INSTRUMENTED_314)
-    for number, name in enumerate(_PSEUDO_314, 256):
-        opmap[name] = number
-    arg_instrumented = [
-        n for n in _INSTRUMENTED_314
-        if n not in ("INSTRUMENTED_END_FOR", "INSTRUMENTED_POP_ITER", "INSTRUMENTED_END_SEND",
-                     "INSTRUMENTED_INSTRUCTION", "INSTRUMENTED_NOT_TAKEN", "INSTRUMENTED_RETURN_VALUE",
-                     "INSTRUMENTED_CALL_FUNCTION_EX", "INSTRUMENTED_LINE")
-    ]
-    pseudo_arg = [n for n in _PSEUDO_314 if n not in ("ANNOTATIONS_PLACEHOLDER", "POP_BLOCK")]
-    jumps = ["END_ASYNC_FOR", "FOR_ITER", "JUMP_BACKWARD", "JUMP_BACKWARD_NO_INTERRUPT", "JUMP_FORWARD",
-             "POP_JUMP_IF_FALSE", "POP_JUMP_IF_NONE", "POP_JUMP_IF_NOT_NONE", "POP_JUMP_IF_TRUE", "SEND"]
-    return {
-        "source": "CPython 3.14.0 Lib/opcode.py, Lib/_opcode_metadata.py, Include/internal/pycore_opcode_metadata.h",
-        "opmap": opmap,
-        "have_argument": 43,
-        "extended_arg": opmap["EXTENDED_ARG"],
-        "cmp_op": list(v313["cmp_op"]),
-        "hasarg": sorted(_OPS_314_ARG + ["RESUME"] + arg_instrumented + pseudo_arg),
-        "hasconst": ["LOAD_CONST"],
-        "hasname": sorted(["DELETE_ATTR", "DELETE_GLOBAL", "DELETE_NAME", "IMPORT_FROM", "IMPORT_NAME", "LOAD_ATTR",
-                           "LOAD_FROM_DICT_OR_GLOBALS", "LOAD_GLOBAL", "LOAD_NAME", "LOAD_SUPER_ATTR",
-                           "STORE_ATTR", "STORE_GLOBAL", "STORE_NAME", "INSTRUMENTED_LOAD_SUPER_ATTR"]),
-        "hasjrel": sorted(jumps + ["INSTRUMENTED_FOR_ITER", "INSTRUMENTED_JUMP_FORWARD",
-                                   "INSTRUMENTED_POP_JUMP_IF_TRUE", "INSTRUMENTED_POP_JUMP_IF_FALSE",
-                                   "INSTRUMENTED_POP_JUMP_IF_NONE", "INSTRUMENTED_POP_JUMP_IF_NOT_NONE",
-                                   "INSTRUMENTED_END_ASYNC_FOR", "INSTRUMENTED_JUMP_BACKWARD",
-                                   "JUMP", "JUMP_IF_FALSE", "JUMP_IF_TRUE", "JUMP_NO_INTERRUPT"]),
-        "hasjabs": [],
-        "haslocal": sorted(["DELETE_FAST", "LOAD_FAST", "LOAD_FAST_AND_CLEAR", "LOAD_FAST_BORROW",
-                            "LOAD_FAST_BORROW_LOAD_FAST_BORROW", "LOAD_FAST_CHECK", "LOAD_FAST_LOAD_FAST",
-                            "STORE_FAST", "STORE_FAST_LOAD_FAST", "STORE_FAST_STORE_FAST", "LOAD_CLOSURE",
-                            "STORE_FAST_MAYBE_NULL"]),
-        "hascompare": ["COMPARE_OP"],
-        "hasfree": sorted(["DELETE_DEREF", "LOAD_DEREF", "LOAD_FROM_DICT_OR_DEREF", "MAKE_CELL", "STORE_DEREF"]),
-        "hasexc": ["SETUP_CLEANUP", "SETUP_FINALLY", "SETUP_WITH"],
-        "cache": {
-            "LOAD_GLOBAL": 4, "BINARY_OP": 5, "UNPACK_SEQUENCE": 1, "COMPARE_OP": 1, "CONTAINS_OP": 1,
-            "FOR_ITER": 1, "LOAD_SUPER_ATTR": 1, "LOAD_ATTR": 9, "STORE_ATTR": 4, "CALL": 3, "CALL_KW": 3,
-            "STORE_SUBSCR": 1, "SEND": 1, "JUMP_BACKWARD": 1, "TO_BOOL": 3, "POP_JUMP_IF_TRUE": 1,
-            "POP_JUMP_IF_FALSE": 1, "POP_JUMP_IF_NONE": 1, "POP_JUMP_IF_NOT_NONE": 1,
+# How each version's ``dis`` module reads and shows bytecode, beyond what its ``opcode``
+# module's lists say: (first version, what changed), each entry a fact about ``Lib/dis.py``
+# of that release (checked against the real ``dis`` of every version with an interpreter
+# here by tests/test_instructions.py).  ``dis_style`` folds the entries up to a version
+# into the ``dis`` record of its table; pycfile._opcodes.DisStyle documents each field.
+DIS_HISTORY: List[Tuple[Tuple[int, int], Table]] = [
+    ((2, 0), {
+        # 2.x: disassemble() prints each field with the print statement: fields joined by
+        # one space, the opcode name padded to 20 even at the end of a line.
+        "reprs": "python2",
+        "wordcode": False,
+        "jump_unit": 1,
+        "jump_skips_caches": False,
+        "arg_rule": "have_argument",
+        "extended_arg_shift": 16,
+        "extended_arg_reset": False,
+        "extended_arg_wrap": False,
+        "absolute_jump_text": False,
+        "jump_labels": False,
+        "jump_prepositions": {},
+        "name_args": {},
+        "compare_shift": 0,
+        "compare_bool_bit": 0,
+        "unresolved_consts": [],
+        "local_pairs": [],
+        "test_ops": {},
+        "common_constant_argval": "arg",
+        "listing": "print",
+        "print_trailing_space": False,
+        "long_args_after_extended_arg": True,  # oparg*65536L: the next argument is a long
+        "lineno_width": "fixed",
+        "offset_width": "fixed",
+        "exception_table": "",
+        "exception_targets_marked": False,
+        "nested_listings": False,
+    }),
+    # 3.0-3.3: print(..., end=' ') after every field, so each line ends with a space.
+    ((3, 0), {"reprs": "python3", "print_trailing_space": True, "long_args_after_extended_arg": False}),
+    # 3.4: Instruction and get_instructions; a listing line is its fields joined, rstripped.
+    ((3, 4), {"listing": "fields", "print_trailing_space": False}),
+    # 3.6: wordcode; EXTENDED_ARG shifts by 8 bits.
+    ((3, 6), {"wordcode": True, "extended_arg_shift": 8}),
+    # 3.7: dis.dis lists nested code objects; line-number and offset columns widen.
+    ((3, 7), {"lineno_width": "grows", "offset_width": "grows", "nested_listings": True}),
+    # 3.10: jumps count code units; absolute jumps say "to N"; an instruction without an
+    # argument drops a pending EXTENDED_ARG.
+    ((3, 10), {"jump_unit": 2, "absolute_jump_text": True, "extended_arg_reset": True}),
+    # 3.11: EXTENDED_ARG wraps at 32 bits (signed); LOAD_GLOBAL's low bit pushes NULL;
+    # KW_NAMES is in hasconst but dis leaves it unresolved; the exception table is listed
+    # (offsets) and its handlers are marked ">>" in listings.
+    ((3, 11), {
+        "extended_arg_wrap": True,
+        "name_args": {"LOAD_GLOBAL": [1, [[1, "NULL + {}"]]]},
+        "unresolved_consts": ["KW_NAMES"],
+        "exception_table": "offsets",
+        "exception_targets_marked": True,
+    }),
+    # 3.12: opcodes take an argument when in hasarg; jumps start after the inline caches;
+    # COMPARE_OP's operator is arg >> 4; LOAD_ATTR and LOAD_SUPER_ATTR carry NULL|self bits.
+    ((3, 12), {
+        "arg_rule": "hasarg",
+        "jump_skips_caches": True,
+        "compare_shift": 4,
+        "unresolved_consts": [],
+        "name_args": {
+            "LOAD_GLOBAL": [1, [[1, "NULL + {}"]]],
+            "LOAD_ATTR": [1, [[1, "NULL|self + {}"]]],
+            "LOAD_SUPER_ATTR": [2, [[1, "NULL|self + {}"]]],
         },
-        "nb_ops": [list(p) for p in v313["nb_ops"]] + [["NB_SUBSCR", "[]"]],
-        "intrinsic_1_descs": list(v313["intrinsic_1_descs"]),
-        "intrinsic_2_descs": list(v313["intrinsic_2_descs"]),
-    }
+    }),
+    # 3.13: labels ("to L1", "L1:" lines, no offsets column); COMPARE_OP's operator is
+    # arg >> 5 and bit 16 asks for bool(); NULL shown after the name; paired-local
+    # instructions; the line column shows "--" for code with no line.
+    ((3, 13), {
+        "jump_labels": True,
+        "compare_shift": 5,
+        "compare_bool_bit": 16,
+        "name_args": {
+            "LOAD_GLOBAL": [1, [[1, "{} + NULL"]]],
+            "LOAD_ATTR": [1, [[1, "{} + NULL|self"]]],
+            "LOAD_SUPER_ATTR": [2, [[1, "{} + NULL|self"]]],
+        },
+        "local_pairs": ["LOAD_FAST_LOAD_FAST", "STORE_FAST_LOAD_FAST", "STORE_FAST_STORE_FAST"],
+        "listing": "labels",
+        "lineno_width": "at_least_3",
+        "offset_width": "none",
+        "exception_table": "labels",
+        "exception_targets_marked": False,
+    }),
+    # 3.14: END_ASYNC_FOR reads "from L1"; IS_OP and CONTAINS_OP show their operator.
+    ((3, 14), {
+        "jump_prepositions": {"END_ASYNC_FOR": "from"},
+        "local_pairs": ["LOAD_FAST_BORROW_LOAD_FAST_BORROW", "LOAD_FAST_LOAD_FAST", "STORE_FAST_LOAD_FAST",
+                        "STORE_FAST_STORE_FAST"],
+        "test_ops": {"CONTAINS_OP": ["in", "not in"], "IS_OP": ["is", "is not"]},
+    }),
+    # 3.15: IMPORT_NAME's low bits say lazy/eager; LOAD_COMMON_CONSTANT's argval is the object.
+    ((3, 15), {
+        "name_args": {
+            "LOAD_GLOBAL": [1, [[1, "{} + NULL"]]],
+            "LOAD_ATTR": [1, [[1, "{} + NULL|self"]]],
+            "LOAD_SUPER_ATTR": [2, [[1, "{} + NULL|self"]]],
+            "IMPORT_NAME": [2, [[1, "{} + lazy"], [2, "{} + eager"]]],
+        },
+        "common_constant_argval": "object",
+    }),
+]
+
+
+def dis_style(version: Tuple[int, int], table: Table) -> Table:
+    """The ``dis`` record of a version: :data:`DIS_HISTORY` folded up to it (PyPy's ``dis``
+    is CPython's of the same language version)."""
+    style: Table = {}
+    for since, changes in DIS_HISTORY:
+        if since <= version:
+            style.update(copy.deepcopy(changes))
+    return style
 
 
 def render(tables: Dict[str, Table]) -> str:
@@ -279,6 +327,10 @@ def main() -> None:
     known = from_interpreters()
     tables = dict(known)
     tables.update(sourced(known))
+    for key, table in tables.items():
+        implementation, _, number = key.partition("-")
+        major, _, minor = number.partition(".")
+        table["dis"] = dis_style((int(major), int(minor)), table)
     (ROOT / "pycfile" / "_opcode_tables.py").write_text(render(tables))
     print(f"{len(tables)} tables written")
 

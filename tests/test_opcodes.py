@@ -1,5 +1,6 @@
-"""Opcode tables: equal to each real interpreter's own ``opcode`` module, and (for the
-versions with no interpreter here) consistent with every real pyc in shared/samples."""
+"""Opcode tables: equal to each real interpreter's own ``opcode`` module (CPython 2.7,
+3.6-3.15, PyPy 3.9), and (for the versions with no interpreter here) consistent with
+every real pyc in shared/samples."""
 
 from __future__ import annotations
 
@@ -48,6 +49,16 @@ def test_table_equals_the_interpreters_opcode_module(key: str, oracle_for: Oracl
             number = facts["all_opmap"][name]
             assert table.name(number) == name
             assert table.deopt[number] == facts["opmap"][base]
+    # what dis adds: backward jumps (3.11+), flag names, LOAD_COMMON_CONSTANT/LOAD_SPECIAL (3.14+)
+    assert {table.name(op) for op in table.backward} == set(facts.get("backward", []))
+    assert list(table.make_function_flags) == facts.get("make_function_flags", [])
+    assert list(table.function_attr_flags) == facts.get("function_attr_flags", [])
+    assert [[text, list(value)] for text, value in table.common_constants] == facts.get("common_constants", [])
+    assert list(table.special_method_names) == facts.get("special_method_names", [])
+    if "printable" in facts:  # 3.x: the characters repr() shows as they are
+        assert table.unicode_version == facts["printable"]["unicode"]
+        assert list(table.printable) == facts["printable"]["bounds"]
+    assert table.source == f"the {interpreter.implementation} {interpreter.full_version} interpreter's opcode module"
 
 
 @pytest.mark.parametrize("version", pycfile.opcode_table_versions(), ids=str)

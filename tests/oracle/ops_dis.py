@@ -3,12 +3,17 @@
 
 - ``opcode_facts``: what this interpreter's ``opcode`` (and ``dis``) modules say: opmap,
   HAVE_ARGUMENT, EXTENDED_ARG, the ``has*`` lists (as names), cmp_op, inline cache
-  counts, binary-op, intrinsic and specialisation tables where they exist.
-- ``dis_digests`` (``paths``): for each pyc path, the sha1 of ``canonical_text`` of every
-  code object in it (depth first, in ``co_consts`` order, each code object once), as
-  ``{"digests": {path: [hex, ...]}, "instructions": N}``.  A file that cannot be read
-  gives ``{"error": message}`` in place of its list.
-- ``dis_instructions`` (``path``, ``index``): the canonical list itself for one code object.
+  counts, binary-op, intrinsic and specialisation tables, backward jumps, the flag names
+  and the LOAD_COMMON_CONSTANT/LOAD_SPECIAL tables where they exist.
+- ``dis_digests`` (``paths``): for each pyc path, ``{"rows": [hex, ...], "texts": [hex,
+  ...], "file": hex}``: per code object (depth first, in ``co_consts`` order, each code
+  object once) the sha1 of ``canonical_text`` of its instruction rows and the sha1 of its
+  listing (``dis.disassemble``), and the sha1 of the whole file's ``dis.dis`` listing;
+  with ``"instructions": N`` (rows in all).  A file that cannot be read gives
+  ``{"error": message}`` in place of its entry.
+- ``dis_instructions`` (``path``, ``index``): the canonical rows themselves for one code object.
+- ``dis_text`` (``path``, ``index`` or null): the listing of one code object, or of the
+  whole file when ``index`` is null.
 
 The canonical list has one entry per instruction ``dis.get_instructions`` yields (for
 2.7, which has none, decoded here with 2.7's own ``dis``/``opcode`` modules the way
@@ -19,16 +24,31 @@ with a code object shortened to ``["code", name, firstlineno]``; other values ar
 ``["f", function name]``, ``["t", [items]]`` or ``null`` (also for ``dis.UNKNOWN``).  ``line`` is the line number
 when the instruction starts a line, else ``null`` (2.7-3.12: ``starts_line``); 3.13+
 gives ``[starts_line, line_number]``.  ``jump_target`` is ``is_jump_target`` (``null``
-when the caller asked to leave it out).  ``argrepr`` is ``null`` for constants (their
-reprs hold addresses) and for 3.13+ jumps (``to L1``: label numbers, not offsets).
+when the caller asked to leave it out).  ``argrepr`` is the text, passed through
+``normalize_line`` (2.x: decoded as latin-1).
+
+Listings are ``dis.disassemble(code)`` of one code object and ``dis.dis(code)`` of the
+module (2.7 and 3.6, whose ``dis.dis`` does not descend into nested code objects: the
+module's listing followed by each nested one as 3.7's ``dis.dis`` prints it), decoded as
+latin-1 on 2.x and passed through ``normalize_listing``.
+
+``normalize_line``/``normalize_listing`` take out what legitimately differs from one
+process to another, on both sides of a comparison: a code object's address (``<code
+object f at 0x7f..., file``) and the order of a frozenset's items (it follows the hash of
+each item, and string hashes are salted per process): items are sorted by their text.
+They import nothing from the worker, so the test suite uses them too.
 """
 
 import hashlib
 import json
+import re
 import sys
 import types
 
-import worker
+try:
+    import worker
+except ImportError:  # imported by the test suite for normalize_listing
+    worker = None
 
 PY2 = sys.version_info[0] == 2
 CODE = types.CodeType
@@ -54,7 +74,7 @@ def op_opcode_facts(request):
         if hasattr(opcode, name):
             facts[name] = _names(getattr(opcode, name), opname)
     entries = getattr(opcode, "_inline_cache_entries", None)
-    if isinstance(entries, dict):
+    if hasattr(entries, "items"):  # a dict (3.13+; 3.15: a frozendict)
         facts["cache"] = dict((k, v) for k, v in entries.items() if v)
     elif entries is not None:
         facts["cache"] = dict((opname[i], v) for i, v in enumerate(entries) if v and i in opname)
@@ -76,7 +96,36 @@ def op_opcode_facts(request):
     for name in ("MAKE_FUNCTION_FLAGS", "FUNCTION_ATTR_FLAGS"):
         if hasattr(dis, name):
             facts[name.lower()] = list(getattr(dis, name))
+    if hasattr(dis, "_is_backward_jump"):  # 3.11+
+        facts["backward"] = sorted(n for n, op in opcode.opmap.items() if op < 256 and dis._is_backward_jump(op))
+    if hasattr(opcode, "_common_constants"):  # 3.14+: LOAD_COMMON_CONSTANT's objects, as dis shows them
+        constants = []
+        for obj in opcode._common_constants:
+            text = obj.__name__ if isinstance(obj, type) else repr(obj)
+            value = ["callable", obj.__name__] if callable(obj) else ["literal", obj]
+            constants.append([text, value])
+        facts["common_constants"] = constants
+    if hasattr(opcode, "_special_method_names"):  # 3.14+: LOAD_SPECIAL's names
+        facts["special_method_names"] = list(opcode._special_method_names)
+    if not PY2:  # which characters repr() shows as they are (str.isprintable, 3.x)
+        facts["printable"] = _printable_bounds()
     return facts
+
+
+def _printable_bounds():
+    """``{"unicode": version, "bounds": [b0, b1, ...]}``: the code points ``c`` with
+    ``chr(c).isprintable()`` are those in ``[b0, b1)``, ``[b2, b3)``..."""
+    import unicodedata
+
+    bounds = []
+    inside = False
+    for c in range(0x110000):
+        if chr(c).isprintable() != inside:
+            bounds.append(c)
+            inside = not inside
+    if inside:
+        bounds.append(0x110000)
+    return {"unicode": unicodedata.unidata_version, "bounds": bounds}
 
 
 # -- instructions ----------------------------------------------------------------------
@@ -105,6 +154,10 @@ def canon(value):
     if callable(value):
         return ["f", value.__name__]
     return ["?", repr(value)]
+
+
+def _text(value):
+    return value.decode("latin-1") if isinstance(value, bytes) else value
 
 
 def instructions_27(code):
@@ -136,6 +189,7 @@ def instructions_27(code):
             argval = arg
             if op in opcode.hasconst:
                 argval = code.co_consts[arg]
+                argrepr = repr(argval)
                 const = True
             elif op in opcode.hasname:
                 argval = argrepr = code.co_names[arg]
@@ -151,7 +205,7 @@ def instructions_27(code):
                     free = code.co_cellvars + code.co_freevars
                 argval = argrepr = free[arg]
         out.append([start, opcode.opname[op], arg, ["c", canon_const(argval)] if const else canon(argval),
-                    linestarts.get(start), start in labels, None if const else argrepr])
+                    linestarts.get(start), start in labels, normalize_line(_text(argrepr))])
     return out
 
 
@@ -160,7 +214,6 @@ def instructions_3(code, jump_targets):
     import opcode
 
     hasconst = set(opcode.hasconst)
-    jumps = set(opcode.hasjrel) | set(opcode.hasjabs)
     deop = getattr(dis, "_deoptop", None)
     new_lines = sys.version_info >= (3, 13)
     out = []
@@ -173,10 +226,8 @@ def instructions_3(code, jump_targets):
         else:
             argval = canon(ins.argval)
         line = [ins.starts_line, ins.line_number] if new_lines else ins.starts_line
-        # argrepr: not for constants (reprs hold addresses), nor 3.13+ jumps ("to L1" labels)
-        skip = argval and argval[0] == "c" or (new_lines and op in jumps)
         out.append([ins.offset, ins.opname, ins.arg, argval, line, ins.is_jump_target if jump_targets else None,
-                    None if skip else ins.argrepr])
+                    normalize_line(ins.argrepr)])
     return out
 
 
@@ -190,6 +241,166 @@ def canonical_text(rows):
     return json.dumps(rows, sort_keys=True, separators=(",", ":"), ensure_ascii=True)
 
 
+# -- normalising texts -----------------------------------------------------------------
+
+_ADDRESS = re.compile(r"(<code object .*?) at 0x[0-9a-fA-F]+(, file )")
+_OPENERS = {"(": ")", "[": "]", "{": "}"}
+
+
+def _skip_string(text, i):
+    """The index after the string literal whose quote is at ``i``."""
+    quote = text[i]
+    i += 1
+    while i < len(text):
+        c = text[i]
+        if c == "\\":
+            i += 2
+            continue
+        if c == quote:
+            return i + 1
+        i += 1
+    return len(text)
+
+
+def _closing(text, i):
+    """The index of the bracket closing the one at ``i`` (None if it is not closed)."""
+    depth = 0
+    while i < len(text):
+        c = text[i]
+        if c in "'\"":
+            i = _skip_string(text, i)
+            continue
+        if c in "([{":
+            depth += 1
+        elif c in ")]}":
+            depth -= 1
+            if depth == 0:
+                return i
+        i += 1
+    return None
+
+
+def _split_items(text):
+    """``text`` split at the top-level ``", "`` separators."""
+    items = []
+    depth = 0
+    start = 0
+    i = 0
+    while i < len(text):
+        c = text[i]
+        if c in "'\"":
+            i = _skip_string(text, i)
+            continue
+        if c in "([{":
+            depth += 1
+        elif c in ")]}":
+            depth -= 1
+        elif c == "," and depth == 0 and text[i + 1:i + 2] == " ":
+            items.append(text[start:i])
+            start = i + 2
+            i += 2
+            continue
+        i += 1
+    items.append(text[start:])
+    return items
+
+
+def _sort_frozensets(text):
+    out = []
+    i = 0
+    while True:
+        j = text.find("frozenset(", i)
+        if j < 0:
+            out.append(text[i:])
+            return "".join(out)
+        k = j + len("frozenset(")
+        close = _closing(text, k) if text[k:k + 1] in ("{", "[") else None
+        if close is None or close - k < 2:
+            out.append(text[i:k])
+            i = k
+            continue
+        items = sorted(_sort_frozensets(item) for item in _split_items(text[k + 1:close]))
+        out.append(text[i:k + 1] + ", ".join(items) + text[close])
+        i = close + 1
+
+
+def normalize_line(text):
+    """One line of a listing (or an argrepr) with addresses out and frozensets sorted."""
+    if "<code object " in text:
+        text = _ADDRESS.sub(r"\1\2", text)
+    if "frozenset(" in text:
+        text = _sort_frozensets(text)
+    return text
+
+
+def normalize_listing(text):
+    return "\n".join(normalize_line(line) for line in text.split("\n"))
+
+
+# -- listings -------------------------------------------------------------------------
+
+
+def _capture(function, *args):
+    """What ``function(*args)`` prints, as text (2.x: its bytes decoded as latin-1)."""
+    if PY2:
+        import StringIO
+
+        buffer = StringIO.StringIO()
+        saved = sys.stdout
+        sys.stdout = buffer
+        try:
+            function(*args)
+        finally:
+            sys.stdout = saved
+        value = buffer.getvalue()
+        return value.decode("latin-1") if isinstance(value, bytes) else value
+    import io
+
+    buffer = io.StringIO()
+    function(*args, file=buffer)
+    return buffer.getvalue()
+
+
+def listing(code):
+    import dis
+
+    return normalize_listing(_capture(dis.disassemble, code))
+
+
+def _print(text, file=None):
+    (file or sys.stdout).write(text + "\n")
+
+
+def _recursive(code, file=None):
+    """dis.dis of 3.7+ for interpreters whose dis.dis does not descend (2.7, 3.6)."""
+    import dis
+
+    if file is None:
+        dis.disassemble(code)
+    else:
+        dis.disassemble(code, file=file)
+    for const in code.co_consts:
+        if isinstance(const, CODE):
+            _print("", file)
+            _print("Disassembly of %r:" % (const,), file)
+            _recursive(const, file)
+
+
+def file_listing(code):
+    import dis
+
+    if sys.version_info >= (3, 7):
+        return normalize_listing(_capture(dis.dis, code))
+    return normalize_listing(_capture(_recursive, code))
+
+
+# -- operations -------------------------------------------------------------------------
+
+
+def _sha1(text):
+    return hashlib.sha1(text.encode("utf-8", "surrogatepass")).hexdigest()
+
+
 def op_dis_digests(request):
     jump_targets = request.get("jump_targets", True)
     digests = {}
@@ -197,14 +408,16 @@ def op_dis_digests(request):
     for path in request["paths"]:
         try:
             codes = worker.pyc_codes(worker.native(path))
-            items = []
+            rows, texts = [], []
             for code in codes:
-                rows = instructions(code, jump_targets)
-                count += len(rows)
-                items.append(hashlib.sha1(canonical_text(rows).encode("ascii")).hexdigest())
+                found = instructions(code, jump_targets)
+                count += len(found)
+                rows.append(_sha1(canonical_text(found)))
+                texts.append(_sha1(listing(code)))
+            entry = {"rows": rows, "texts": texts, "file": _sha1(file_listing(codes[0]))}
         except Exception as exc:
-            items = {"error": "%s: %s" % (type(exc).__name__, worker.message_of(exc))}
-        digests[path] = items
+            entry = {"error": "%s: %s" % (type(exc).__name__, worker.message_of(exc))}
+        digests[path] = entry
     return {"digests": digests, "instructions": count}
 
 
@@ -213,8 +426,15 @@ def op_dis_instructions(request):
     return instructions(codes[request["index"]], request.get("jump_targets", True))
 
 
+def op_dis_text(request):
+    codes = worker.pyc_codes(worker.native(request["path"]))
+    index = request.get("index")
+    return file_listing(codes[0]) if index is None else listing(codes[index])
+
+
 OPS = {
     "opcode_facts": op_opcode_facts,
     "dis_digests": op_dis_digests,
     "dis_instructions": op_dis_instructions,
+    "dis_text": op_dis_text,
 }
