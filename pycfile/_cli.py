@@ -39,6 +39,7 @@ from ._refs import deep, normalize, strip_refs, unique_values
 from ._stamp import restamp, to_hash_based, to_timestamp
 from ._versions import _BY_VERSION, PythonVersion, format_for_version
 from ._values import (
+    CodeBase,
     Bytes,
     Complex,
     DictValue,
@@ -287,7 +288,7 @@ def to_json(pyc: PycFile) -> Dict[str, Any]:
         if id(value) in first:
             return {"same_as": first[id(value)]}
         first[id(value)] = path
-        if isinstance(value, Code):
+        if isinstance(value, CodeBase):
             fields: Dict[str, Any] = {}
             for name, is_int in code_fields(type(value)):
                 field = getattr(value, name)

@@ -17,9 +17,8 @@ from typing import TYPE_CHECKING, Any, ClassVar, Dict, Iterator, List, Optional,
 
 import attrs
 
-from . import _walk
-from ._values import Bytes
-from ._values import TupleValue
+from . import _exceptiontable, _linetable, _walk
+from ._values import Bytes, CodeBase, TupleValue
 from ._versions import CodeLayout
 
 if TYPE_CHECKING:
@@ -54,20 +53,10 @@ CO_FAST_CELL = 0x40
 CO_FAST_FREE = 0x80
 
 
-class Code:
+class Code(CodeBase):
     """Base of the code-object classes.  Don't instantiate it directly."""
 
     __slots__ = ()
-
-    #: The FLAG_REF bit of the code object's type byte.
-    flag_ref: bool
-
-    #: The layout this class models.
-    layout: ClassVar[CodeLayout]
-    #: Size in bytes of the integer fields (2 before 2.3, then 4).
-    int_size: ClassVar[int] = 4
-    #: The type code of a code object in this layout.
-    type_code: ClassVar[str] = "c"
 
     def walk(self) -> Iterator["Code"]:
         """This code object and every code object nested in its constants, depth first."""
@@ -82,29 +71,21 @@ class Code:
         ``(major, minor)`` tuple or the pyc's :class:`PycFormat` (``pyc.format``).  Each
         version's quirks are kept (see :func:`pycfile.line_starts`).
         """
-        from ._linetable import line_starts
-
-        return line_starts(self, version)
+        return _linetable.line_starts(self, version)
 
     def lines(self, version: "VersionOrFormat") -> List[Tuple[int, int, Optional[int]]]:
         """``(start, end, line)`` byte ranges like ``co_lines()`` (see :func:`pycfile.lines`)."""
-        from ._linetable import lines
-
-        return lines(self, version)
+        return _linetable.lines(self, version)
 
     def positions(self, version: "VersionOrFormat") -> List["PositionTuple"]:
         """``(line, end_line, column, end_column)`` per instruction like ``co_positions()``
         (see :func:`pycfile.positions`)."""
-        from ._linetable import positions
-
-        return positions(self, version)
+        return _linetable.positions(self, version)
 
     def exception_table(self, version: "VersionOrFormat") -> List["ExceptionTableEntry"]:
         """The 3.11+ exception table entries (byte offsets, like
         ``dis._parse_exception_table``); ``[]`` before 3.11 and PyPy 8.0."""
-        from ._exceptiontable import exception_table
-
-        return exception_table(self, version)
+        return _exceptiontable.exception_table(self, version)
 
 
 @attrs.define
@@ -454,7 +435,7 @@ def code_class(layout: CodeLayout) -> Type[Code]:
     return _CLASSES[layout]
 
 
-def code_fields(cls: Type[Code]) -> Tuple[Tuple[str, bool], ...]:
+def code_fields(cls: Type[CodeBase]) -> Tuple[Tuple[str, bool], ...]:
     """``(name, is_int)`` for each marshalled field of a code class, in stream order."""
     fields: Tuple[attrs.Attribute[Any], ...] = attrs.fields(cls)  # type: ignore[arg-type]
     return tuple((f.name, f.type in ("int", int)) for f in fields if f.name != "flag_ref")

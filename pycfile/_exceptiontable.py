@@ -21,7 +21,7 @@ from ._values import Bytes
 from ._versions import CodeLayout
 
 if TYPE_CHECKING:
-    from ._code import Code
+    from ._values import CodeBase as Code
 
 __all__ = ["ExceptionTableEntry", "decode_exception_table", "encode_exception_table", "exception_table"]
 

@@ -42,7 +42,7 @@ from ._values import Bytes
 from ._versions import CodeLayout, PycFormat, PythonVersion, as_version
 
 if TYPE_CHECKING:
-    from ._code import Code
+    from ._values import CodeBase as Code
 
 __all__ = [
     "BadTableError",

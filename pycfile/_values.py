@@ -15,16 +15,17 @@ dispatches on the exact class.
 from __future__ import annotations
 
 import struct
-from typing import TYPE_CHECKING, Any, Optional, Union
+from typing import TYPE_CHECKING, Any, ClassVar, Optional, Union
 
 import attrs
 
 from . import _walk
 
 if TYPE_CHECKING:
-    from ._code import Code
+    from ._versions import CodeLayout
 
 __all__ = [
+    "CodeBase",
     "Bytes",
     "Complex",
     "DictValue",
@@ -270,6 +271,23 @@ class FrozenDict:
     flag_ref: bool = False
 
 
+class CodeBase:
+    """What every code-object class is (:class:`pycfile.Code` and the classes of each
+    layout derive from it); the model's other modules know code objects by it."""
+
+    __slots__ = ()
+
+    #: The FLAG_REF bit of the code object's type byte.
+    flag_ref: bool
+
+    #: The layout this class models.
+    layout: ClassVar["CodeLayout"]
+    #: Size in bytes of the integer fields (2 before 2.3, then 4).
+    int_size: ClassVar[int] = 4
+    #: The type code of a code object in this layout.
+    type_code: ClassVar[str] = "c"
+
+
 Value = Union[
     Singleton,
     Int,
@@ -285,7 +303,7 @@ Value = Union[
     FrozenSetValue,
     Slice,
     FrozenDict,
-    "Code",
+    CodeBase,
 ]
 """Any marshal value of the model: one of the value classes or a code object."""
 
