@@ -54,6 +54,7 @@ from ._linetable import (
     positions,
 )
 from ._opcodes import OpcodeTable, opcode_table
+from ._opfacts import jump_base, op_facts
 from ._stackeffect import max_stack_depth
 from ._values import Bytes
 from ._versions import CodeLayout, PycFormat, PythonVersion, VersionLike, as_version
@@ -102,7 +103,7 @@ class _Unit:
     arg: int  # the argument (for a jump: computed below); 0 when it takes none
     has_arg: bool
     caches: int
-    jump: bool
+    jump: int  # 0: not a jump; 1 absolute, 2 relative forward, 3 relative backward
     min_prefixes: int
     aliases: List[int]  # the offsets of the EXTENDED_ARG instructions in front of it
     origin: Optional[int] = None  # the original offset this unit is (None: new)
@@ -135,12 +136,10 @@ class _Assembler:
         fmt_version = version.version if isinstance(version, PycFormat) else as_version(version)
         self.v: PythonVersion = fmt_version
         self.table: OpcodeTable = opcode_table(fmt_version)
-        self.wordcode = self.table.wordcode
-        self.ext = self.table.extended_arg
-        self.names: Dict[str, int] = {}
-        for name, number in self.table.opmap.items():
-            if number < 256:
-                self.names[name] = number
+        self.facts = op_facts(self.table)
+        self.wordcode = self.facts.wordcode
+        self.ext = self.facts.extended_arg
+        self.names = self.facts.numbers
         raw = getattr(code, "co_code", None)
         self.raw_code = raw.value if isinstance(raw, Bytes) else b""
         self.orig: Dict[int, _Orig] = {}  # real instruction offset -> unit
@@ -186,7 +185,7 @@ class _Assembler:
             return
         last = pending[-1]
         size = 2 if self.wordcode else 3
-        unit = _Orig(pending[0], last, last + size, self.ext or 0)
+        unit = _Orig(pending[0], last, last + size, self.ext)
         for alias in pending[:-1]:
             self.orig_alias[alias] = last
         self.orig[last] = unit
@@ -210,30 +209,34 @@ class _Assembler:
     def units(self, instructions: Sequence[Instruction]) -> List[_Unit]:
         out: List[_Unit] = []
         pending: List[Tuple[int, Instruction]] = []
-        table = self.table
+        has_args = self.facts.has_arg
+        names = self.names
+        ext = self.ext
         for index, ins in enumerate(instructions):
-            if not isinstance(ins, Instruction):
+            if type(ins) is not Instruction and not isinstance(ins, Instruction):
                 raise TypeError(f"instructions[{index}] is a {type(ins).__name__}, not a pycfile.Instruction")
-            if not isinstance(ins.offset, int) or isinstance(ins.offset, bool):
+            if type(ins.offset) is not int:
                 raise self.error(f"offset must be an int, not {type(ins.offset).__name__}", index=index, ins=ins)
-            op = self.opcode_of(ins, index)
-            if op == self.ext:
+            op = names.get(ins.opname) if type(ins.opname) is str else None
+            if op is None:
+                op = self.opcode_of(ins, index)
+            if op == ext:
                 pending.append((index, ins))
                 continue
-            has_arg = table.has_arg(op)
+            has_arg = has_args[op]
             if pending and not has_arg:
-                out.append(self._unit(pending[-1][0], pending[-1][1], self.ext or 0, pending[:-1]))
+                out.append(self._unit(pending[-1][0], pending[-1][1], ext, pending[:-1]))
                 pending = []
             out.append(self._unit(index, ins, op, pending))
             pending = []
         if pending:
-            out.append(self._unit(pending[-1][0], pending[-1][1], self.ext or 0, pending[:-1]))
+            out.append(self._unit(pending[-1][0], pending[-1][1], ext, pending[:-1]))
         return out
 
     def _unit(self, index: int, ins: Instruction, op: int, prefixes: List[Tuple[int, Instruction]]) -> _Unit:
-        table = self.table
-        has_arg = table.has_arg(op)
-        jump = op in table.hasjrel or op in table.hasjabs
+        facts = self.facts
+        has_arg = facts.has_arg[op]
+        jump = facts.jump[op]
         arg = ins.arg
         if jump:
             if ins.jump_target is None:
@@ -242,9 +245,9 @@ class _Assembler:
                 raise self.error(f"jump_target must be an int, not {type(ins.jump_target).__name__}", index=index, ins=ins)
             value = 0
         elif has_arg:
-            if arg is None:
-                raise self.error(f"{ins.opname} takes an argument; arg is None", index=index, ins=ins)
-            if not isinstance(arg, int) or isinstance(arg, bool):
+            if type(arg) is not int:
+                if arg is None:
+                    raise self.error(f"{ins.opname} takes an argument; arg is None", index=index, ins=ins)
                 raise self.error(f"arg must be an int, not {type(arg).__name__}", index=index, ins=ins)
             if not 0 <= arg <= 0xFFFFFFFF:
                 raise self.error(f"arg {arg} does not fit the 32 bits {self.v} gives an argument", index=index, ins=ins)
@@ -259,7 +262,7 @@ class _Assembler:
             opcode=op,
             arg=value,
             has_arg=has_arg,
-            caches=table.cache_entries(op) if self.wordcode else 0,
+            caches=facts.caches[op],
             jump=jump,
             min_prefixes=len(prefixes),
             aliases=[p.offset for _, p in prefixes],
@@ -309,17 +312,18 @@ class _Assembler:
         return 0 if arg < 0x10000 else 1
 
     def layout(self, units: List[_Unit]) -> int:
+        needed = self.needed
         for unit in units:
-            unit.prefixes = max(unit.min_prefixes, self.needed(unit.arg))
+            unit.prefixes = max(unit.min_prefixes, needed(unit.arg))
         jumps = [u for u in units if u.jump]
-        table = self.table
-        unit_size = table.jump_unit
-        v = self.v
+        facts = self.facts
+        unit_size = facts.jump_unit
+        wordcode = self.wordcode
         while True:
             at = 0
             for unit in units:
                 unit.start = at
-                if self.wordcode:
+                if wordcode:
                     unit.at = at + 2 * unit.prefixes
                     at = unit.at + 2 + 2 * unit.caches
                 else:
@@ -329,20 +333,15 @@ class _Assembler:
             changed = False
             for unit in jumps:
                 goal = at if unit.to_end else unit.target.start if unit.target is not None else 0
-                if unit.opcode in table.hasjabs:
+                kind = unit.jump
+                if kind == 1:
                     distance = goal
                 else:
-                    if v >= (3, 12):
-                        base = unit.at + 2 + 2 * unit.caches
-                    elif v >= (3, 11) or self.wordcode:
-                        base = unit.at + 2
-                    else:
-                        base = unit.at + 3
-                    distance = goal - base
-                    if unit.opcode in table.backward:
+                    distance = goal - jump_base(facts, unit.at, 2 if wordcode else 3, unit.caches)
+                    if kind == 3:
                         distance = -distance
                 if distance < 0:
-                    way = "backward" if unit.opcode in table.backward else "forward"
+                    way = "backward" if kind == 3 else "forward"
                     raise self.error(
                         f"{unit.ins.opname} jumps {way} only, and its target (now at offset {goal}) is not {way}"
                         f" of it (now at offset {unit.at})",
@@ -354,7 +353,7 @@ class _Assembler:
                 if arg > 0xFFFFFFFF:
                     raise self.error(f"the jump argument {arg} does not fit 32 bits", unit)
                 unit.arg = arg
-                need = self.needed(arg)
+                need = needed(arg)
                 if need > unit.prefixes:
                     unit.prefixes = need
                     changed = True
@@ -363,7 +362,7 @@ class _Assembler:
 
     def encode(self, units: List[_Unit]) -> bytes:
         out = bytearray()
-        ext = self.ext or 0
+        ext = self.ext
         if self.wordcode:
             for unit in units:
                 arg, p = unit.arg, unit.prefixes

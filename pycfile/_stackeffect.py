@@ -15,6 +15,7 @@ from typing import Any, Dict, Iterable, List, Optional, Tuple, Union
 from ._errors import AssembleError
 from ._exceptiontable import ExceptionTableEntry
 from ._opcodes import OpcodeTable
+from ._opfacts import jump_base, op_facts
 from ._stack_effect_tables import TABLES
 from ._versions import PythonVersion
 
@@ -86,16 +87,6 @@ def stack_effect(opname: str, arg: Optional[int], version: PythonVersion, *, jum
     return evaluate(spec, value)
 
 
-def _jump_target(table: OpcodeTable, version: PythonVersion, op: int, offset: int, size: int, caches: int, arg: int) -> int:
-    """Where a jump goes, as :func:`pycfile.get_instructions` resolves it."""
-    unit = table.jump_unit
-    if op in table.hasjabs:
-        return arg * unit
-    signed = -arg if op in table.backward else arg
-    base = offset + (2 + 2 * caches if version >= (3, 12) else size if version < (3, 11) else 2)
-    return base + signed * unit
-
-
 def max_stack_depth(
     data: bytes,
     table: OpcodeTable,
@@ -112,7 +103,9 @@ def max_stack_depth(
     effects = _effects(version)
     if effects is None:
         return None
-    names = table.opname
+    facts = op_facts(table)
+    names = facts.names
+    jumps = facts.jump
     raw = list(_raw_instructions(data, table))
     index = {offset: i for i, (offset, *_rest) in enumerate(raw)}
     count = len(raw)
@@ -130,8 +123,13 @@ def max_stack_depth(
             fall = taken = evaluate(spec, value)
         target: Optional[int] = None
         jump: Optional[int] = None
-        if (op in table.hasjrel or op in table.hasjabs) and name not in _NO_EDGE:
-            target = index.get(_jump_target(table, version, op, offset, size, caches, value))
+        kind = jumps[op]
+        if kind and name not in _NO_EDGE:
+            if kind == 1:
+                goal = value * facts.jump_unit
+            else:
+                goal = jump_base(facts, offset, size, caches) + (-value if kind == 3 else value) * facts.jump_unit
+            target = index.get(goal)
             jump = taken if target is not None else None
         plan.append((fall, jump, name not in _NO_FALL_THROUGH, target))
     handlers: List[Tuple[int, int, Optional[int], int]] = []
