@@ -57,6 +57,8 @@ from ._exceptiontable import (
 from ._header import FLAG_CHECK_SOURCE as FLAG_CHECK_SOURCE
 from ._header import FLAG_HASH_BASED as FLAG_HASH_BASED
 from ._header import PycHeader as PycHeader
+from ._json import from_json as from_json
+from ._json import to_json as to_json
 from ._hostcode import from_code as from_code
 from ._hostcode import to_code as to_code
 from ._instructions import Instruction as Instruction
@@ -218,6 +220,7 @@ __all__ = [
     "format_for_magic",
     "format_for_version",
     "from_code",
+    "from_json",
     "from_python",
     "get_instructions",
     "known_formats",
@@ -242,6 +245,7 @@ __all__ = [
     "strip_refs",
     "to_code",
     "to_hash_based",
+    "to_json",
     "to_python",
     "to_timestamp",
 ]

@@ -148,131 +148,18 @@ register("info", "header, version, sizes and counts", _file_argument, _info)
 # -- dump --------------------------------------------------------------------------------
 
 
-def _scalar_json(value: Union[Singleton, Int, Long, Float, Complex, Bytes, Str]) -> Dict[str, Any]:
-    node: Dict[str, Any] = {"type": type(value).__name__, "code": value.code}
-    if isinstance(value, Singleton):
-        node["value"] = repr(value.value) if value.code == "S" else value.value
-        if value.code == ".":
-            node["value"] = "Ellipsis"
-    elif isinstance(value, (Int, Long)):
-        node["value"] = value.value
-        if isinstance(value, Long) and value.size is not None:
-            node["size"] = value.size
-    elif isinstance(value, Float):
-        node["raw"] = value.raw.hex()
-        node["value"] = repr(value.value) if value.code == "g" else value.raw.decode("latin-1")
-    elif isinstance(value, Complex):
-        node["real"] = value.real.hex()
-        node["imag"] = value.imag.hex()
-        node["value"] = repr(value.value) if value.code == "y" else None
-    elif isinstance(value, Bytes):
-        node["hex"] = value.value.hex()
-    elif isinstance(value, Str):
-        node["value"] = value.value.encode("utf-8", "surrogatepass").decode("utf-8", "replace")
-    return node
-
-
-def to_json(pyc: PycFile) -> Dict[str, Any]:
-    """A JSON-able tree of a pyc: every value with its type, type code and FLAG_REF;
-    an object met again is ``{"same_as": PATH}`` (the path of its first occurrence)."""
-    header = pyc.header
-    first: Dict[int, str] = {}
-
-    def node(value: Value, path: str) -> Any:
-        if isinstance(value, Singleton):
-            out = _scalar_json(value)
-            out["ref"] = value.flag_ref
-            return out
-        if id(value) in first:
-            return {"same_as": first[id(value)]}
-        first[id(value)] = path
-        if isinstance(value, Code):
-            fields: Dict[str, Any] = {}
-            for name, is_int in code_fields(type(value)):
-                field = getattr(value, name)
-                fields[name] = field if is_int else node(field, f"{path}.{name}")
-            return {"type": type(value).__name__, "ref": value.flag_ref, "fields": fields}
-        if isinstance(value, (TupleValue, ListValue, SetValue, FrozenSetValue)):
-            out = {"type": type(value).__name__, "code": value.code, "ref": value.flag_ref}
-            out["items"] = [node(item, f"{path}[{i}]") for i, item in enumerate(value.items)]
-        elif isinstance(value, (DictValue, FrozenDict)):
-            out = {"type": type(value).__name__, "code": value.code, "ref": value.flag_ref}
-            out["items"] = [[node(k, f"{path}[{i}].key"), node(v, f"{path}[{i}].value")] for i, (k, v) in enumerate(value.items)]
-        elif isinstance(value, Slice):
-            out = {"type": "Slice", "code": value.code, "ref": value.flag_ref}
-            out.update({k: node(getattr(value, k), f"{path}.{k}") for k in ("start", "stop", "step")})
-        else:
-            out = _scalar_json(value)
-            out["ref"] = value.flag_ref
-        return out
-
-    return {
-        "version": str(pyc.version),
-        "magic": header.magic.hex(),
-        "magic_number": pyc.format.magic_number,
-        "header": {
-            "size": pyc.format.header_size,
-            "flags": header.flags,
-            "mtime": header.mtime,
-            "source_size": header.source_size,
-            "source_hash": None if header.source_hash is None else header.source_hash.hex(),
-        },
-        "code": node(pyc.code, "code"),
-        "trailer": pyc.trailer.hex(),
-    }
-
-
-def _text_lines(tree: Any, label: str, indent: int, lines: List[str]) -> None:
-    pad = "  " * indent
-    if not isinstance(tree, dict):
-        lines.append(f"{pad}{label}: {tree!r}")
-        return
-    if "same_as" in tree:
-        lines.append(f"{pad}{label}: -> {tree['same_as']}")
-        return
-    ref = " ref" if tree.get("ref") else ""
-    if "fields" in tree:
-        name = tree["fields"].get("co_name", {})
-        lines.append(f"{pad}{label}: {tree['type']}{ref} {name.get('value', '')}")
-        for field, value in tree["fields"].items():
-            _text_lines(value, field, indent + 1, lines)
-        return
-    head = f"{pad}{label}: {tree['type']} {tree['code']!r}{ref}"
-    if "items" in tree:
-        lines.append(f"{head} [{len(tree['items'])}]")
-        for i, item in enumerate(tree["items"]):
-            if isinstance(item, list):
-                _text_lines(item[0], f"[{i}] key", indent + 1, lines)
-                _text_lines(item[1], f"[{i}] value", indent + 1, lines)
-            else:
-                _text_lines(item, f"[{i}]", indent + 1, lines)
-    elif "start" in tree:
-        lines.append(head)
-        for k in ("start", "stop", "step"):
-            _text_lines(tree[k], k, indent + 1, lines)
-    elif "hex" in tree:
-        lines.append(f"{head} {bytes.fromhex(tree['hex'])!r}")
-    else:
-        lines.append(f"{head} {tree.get('value')!r}")
-
-
-def _dump_text(pyc: PycFile, as_json: bool) -> str:
-    tree = to_json(pyc)
-    if as_json:
-        return json.dumps(tree, indent=1) + "\n"
-    header = tree["header"]
-    lines = [f"{tree['version']} (magic {tree['magic_number']}), {header['size']}-byte header, {_mode(pyc)}"]
-    for key in ("flags", "mtime", "source_size", "source_hash"):
-        if header[key] is not None:
-            lines.append(f"{key}: {header[key]}")
-    _text_lines(tree["code"], "code", 0, lines)
-    if pyc.trailer:
-        lines.append(f"trailer: {pyc.trailer!r}")
-    return "\n".join(lines) + "\n"
-
-
 def _dump(args: argparse.Namespace) -> int:
-    _out(args).write(deep(_dump_text, load(args.file), args.json))
+    from ._dumptext import iter_text
+    from ._json import iter_json
+
+    pyc = load(args.file)
+    out = _out(args)
+    if args.json:
+        for piece in iter_json(pyc):
+            out.write(piece)
+    else:
+        for line in iter_text(pyc, _mode(pyc)):
+            out.write(line + "\n")
     return 0
 
 
@@ -282,6 +169,31 @@ def _dump_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 register("dump", "the object tree, readable (or --json)", _dump_arguments, _dump)
+
+
+# -- from-json ---------------------------------------------------------------------------
+
+
+def _from_json(args: argparse.Namespace) -> int:
+    from ._json import from_json
+
+    if args.file == "-":
+        text = sys.stdin.buffer.read()
+    else:
+        with open(args.file, "rb") as f:
+            text = f.read()
+    pyc = from_json(text)
+    dump(pyc, args.output)
+    print(f"wrote {args.output}", file=_out(args))
+    return 0
+
+
+def _from_json_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("file", help="the JSON that `pycfile dump --json` wrote (- for standard input)")
+    parser.add_argument("-o", "--output", required=True, help="the .pyc file to write (atomically)")
+
+
+register("from-json", "write the pyc that `dump --json` text (edited or not) stands for", _from_json_arguments, _from_json)
 
 
 # -- patch -------------------------------------------------------------------------------
