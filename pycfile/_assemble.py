@@ -432,9 +432,9 @@ class _Assembler:
             if unit.origin is not None:
                 orig = self.orig[unit.origin]
                 if (orig.end - orig.start) // 2 == count and orig.opcode == unit.opcode:
-                    own = facts[orig.start]
-                    if len(own) == count:
-                        out.append(list(own))
+                    kept = facts[orig.start]
+                    if len(kept) == count:
+                        out.append(list(kept))
                         continue
             out.append([fill if value is None and fill is not None else value] * count)
         return out

@@ -180,7 +180,11 @@ class _Writer:
         elif cls is Bytes:
             parts.append('"hex": "' + bytes(value.value).hex() + '"')
         elif cls is Str:
-            parts.append('"value": ' + _string(value.value))
+            if _SURROGATE.search(value.value):
+                # JSON readers join an escaped high and low surrogate into one character
+                parts.append('"utf8_hex": "' + value.value.encode("utf-8", "surrogatepass").hex() + '"')
+            else:
+                parts.append('"value": ' + _string(value.value))
         elif cls in _SEQUENCES or cls in _MAPPINGS or cls is Slice or isinstance(value, Code):
             nested = True
         else:
@@ -375,7 +379,7 @@ def _parse(text: str) -> Any:
             try:
                 value = int(token) if token.lstrip("-").isdigit() else float(token)
             except ValueError as e:
-                raise bad(str(e), match.start(kind)) from None  # type: ignore[arg-type]
+                raise bad(str(e), match.start("num")) from None
             is_value = True
         elif kind == "lit":
             value = _LITERALS[token]
@@ -521,6 +525,7 @@ class _Reader:
             self.register(node, value, path)
             self.code_fields(node, value, code_cls, path, work)
             return value
+        assert cls is not None
         code = node.get("code")
         if not isinstance(code, str):
             raise self.fail("a node needs a string \"code\" (its type code)", path)
@@ -620,6 +625,11 @@ class _Reader:
                 raise ValueError("hex is a string")
             return Bytes(bytes.fromhex(text), code, flag)
         if cls is Str:
+            if "utf8_hex" in node:
+                raw = node["utf8_hex"]
+                if not isinstance(raw, str) or "value" in node:
+                    raise ValueError("utf8_hex is a hex string, given instead of value")
+                return Str(bytes.fromhex(raw).decode("utf-8", "surrogatepass"), code, flag)
             text = self.need(node, "value", path)
             if not isinstance(text, str):
                 raise ValueError("value is a string")
@@ -641,7 +651,7 @@ _MEMBERS: Dict[str, Set[str]] = {
     "Float": _COMMON | {"value", "raw", "text"},
     "Complex": _COMMON | {"real", "imag", "real_raw", "imag_raw", "real_text", "imag_text"},
     "Bytes": _COMMON | {"hex"},
-    "Str": _COMMON | {"value"},
+    "Str": _COMMON | {"value", "utf8_hex"},
     "TupleValue": _COMMON | {"items"},
     "ListValue": _COMMON | {"items"},
     "SetValue": _COMMON | {"items"},
