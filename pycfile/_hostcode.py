@@ -21,7 +21,7 @@ from ._reader import read_value
 from ._versions import PycFormat, PythonVersion, VersionLike, as_version, format_for_version
 from ._writer import write_value
 
-__all__ = ["from_code", "host_format", "host_version", "to_code"]
+__all__ = ["code_constant", "from_code", "host_format", "host_version", "to_code"]
 
 
 def host_version() -> PythonVersion:
@@ -48,6 +48,17 @@ def from_code(code: types.CodeType) -> Code:
     if not isinstance(value, Code):  # pragma: no cover - marshal wrote a code object
         raise HostCodeError(f"marshal.dumps of a code object gave a {type(value).__name__}")
     return value
+
+
+def code_constant(code: types.CodeType, fmt: PycFormat) -> Code:
+    """:func:`from_code` for a live code object met inside a value given to
+    :func:`pycfile.from_python`: only the running interpreter's version can hold it."""
+    host = host_version()
+    if fmt.version != host:
+        raise HostCodeError(
+            f"a live code object is of the running {host}; it cannot be a constant of {fmt.version}", version=str(fmt.version)
+        )
+    return from_code(code)
 
 
 def to_code(code: Code, version: Optional[Union[VersionLike, PycFormat]] = None) -> types.CodeType:
