@@ -72,10 +72,14 @@ _SINGLETON_CODES = "NTFS."
 # writing
 
 
+_ENCODE: Callable[[str], str] = json.encoder.encode_basestring  # type: ignore[attr-defined]
+_ENCODE_ASCII: Callable[[str], str] = json.encoder.encode_basestring_ascii  # type: ignore[attr-defined]
+
+
 def _string(value: str) -> str:
     if _SURROGATE.search(value):
-        return json.dumps(value)  # escaped: a lone surrogate has no UTF-8
-    return json.dumps(value, ensure_ascii=False)
+        return _ENCODE_ASCII(value)  # escaped: a lone surrogate has no UTF-8
+    return _ENCODE(value)
 
 
 def _int(value: int) -> str:
@@ -134,11 +138,11 @@ class _Writer:
         self.indent = indent
         self.shared = _shared(root)
         self.ids: Dict[int, int] = {}
+        self.lines = ["" if indent is None else "\n" + " " * (indent * depth) for depth in range(PRETTY_DEPTH + 1)]
+        self.codes: Dict[str, str] = {}
 
     def nl(self, depth: int) -> str:
-        if self.indent is None or depth > PRETTY_DEPTH:
-            return ""
-        return "\n" + " " * (self.indent * depth)
+        return self.lines[depth] if depth <= PRETTY_DEPTH else ""
 
     def head(self, value: Any, depth: int) -> Tuple[str, bool]:
         """The opening of a node with its scalar members, and whether it has nested
@@ -148,9 +152,12 @@ class _Writer:
         parts = ["{" + self.nl(depth + 1) + '"type": "' + cls.__name__ + '"']
         if not isinstance(value, Code):
             code = value.code
-            if not isinstance(code, str):
-                raise UnwritableError(f"a {cls.__name__}'s type code is a {type(code).__name__}, not a str")
-            parts.append('"code": ' + _string(code))
+            text = self.codes.get(code) if type(code) is str else None
+            if text is None:
+                if not isinstance(code, str):
+                    raise UnwritableError(f"a {cls.__name__}'s type code is a {type(code).__name__}, not a str")
+                text = self.codes[code] = '"code": ' + _string(code)
+            parts.append(text)
         if value.flag_ref:
             parts.append('"ref": true')
         if cls is not Singleton and id(value) in self.shared:
@@ -340,8 +347,9 @@ _TOKEN = re.compile(
 _LITERALS = {"true": True, "false": False, "null": None}
 
 
-def _parse(text: str) -> Any:
-    """JSON text to Python values (like ``json.loads``) without recursion."""
+def _parse(text: str, hook: Optional[Callable[[Dict[str, Any]], Any]] = None) -> Any:
+    """JSON text to Python values (like ``json.loads``, ``hook`` like its ``object_hook``)
+    without recursion."""
     scanstring = json.decoder.scanstring  # type: ignore[attr-defined]
     pos = 0
     n = len(text)
@@ -389,7 +397,9 @@ def _parse(text: str) -> Any:
                 raise bad(f"unexpected {token!r}", pos - 1)
             container: Any = [] if token == "[" else {}
             if stack:
-                _attach(stack, container, bad, pos - 1)
+                top = stack[-1]
+                if isinstance(top[0], dict) and (top[1] is None or top[1][0] is not _COLON):
+                    raise bad("a ':' is missing" if top[1] is not None else "an object key must be a string", pos - 1)
             stack.append([container, None])
             expect_value = token == "["
             continue
@@ -400,8 +410,11 @@ def _parse(text: str) -> Any:
             if isinstance(top[0], list) != (token == "]") or top[1] is not None or was_comma:
                 raise bad(f"unexpected {token!r}", pos - 1)
             stack.pop()
-            if not stack:
-                result = top[0]
+            closed = top[0] if hook is None or token == "]" else hook(top[0])
+            if stack:
+                _attach(stack, closed, bad, pos - 1)
+            else:
+                result = closed
                 done = True
             expect_value = False
             continue
@@ -451,11 +464,11 @@ def _attach(stack: List[Any], value: Any, bad: Callable[[str, int], BadJsonError
     top[1] = None
 
 
-def _loads(text: str) -> Any:
+def _loads(text: str, hook: Optional[Callable[[Dict[str, Any]], Any]] = None) -> Any:
     if len(text) > 2 * _FAST_DEPTH and _depth(text) > _FAST_DEPTH:
-        return _parse(text)
+        return _parse(text, hook)
     try:
-        return json.loads(text)
+        return json.loads(text, object_hook=hook)
     except json.JSONDecodeError as e:
         raise BadJsonError(f"not JSON: {e.msg} (line {e.lineno}, column {e.colno})", offset=e.pos) from None
     except (ValueError, RecursionError) as e:
@@ -743,6 +756,97 @@ def _join(path: _Path) -> str:
     return text
 
 
+class _Slow(Exception):
+    """The fast reader met something it leaves to :class:`_Reader` (which says what)."""
+
+
+_MODEL_TYPES = tuple(_VALUE_CLASSES.values()) + (Code,)
+
+
+class _Fast:
+    """Builds the model while the text is parsed, as the ``object_hook`` of the parser:
+    each node becomes its value as soon as its object closes, so the parsed objects are
+    never all held at once.  Anything unusual (a reference to an enclosing node, any
+    error) raises :class:`_Slow`, and :class:`_Reader` reads the text again."""
+
+    def __init__(self) -> None:
+        self.ids: Dict[int, Any] = {}
+        self.scalars = _Reader()
+
+    def hook(self, node: Dict[str, Any]) -> Any:
+        if "same_as" in node:
+            target = node["same_as"]
+            if len(node) != 1 or type(target) is not int or target not in self.ids:
+                raise _Slow
+            return self.ids[target]
+        name = node.get("type")
+        if name is None:
+            return node  # the header, a code object's fields, the top object
+        flag = node.get("ref", False)
+        if type(name) is not str or type(flag) is not bool:
+            raise _Slow
+        cls = _VALUE_CLASSES.get(name)
+        try:
+            if cls is None:
+                value = self.code(node, name, flag)
+            else:
+                if not node.keys() <= _MEMBERS[name]:
+                    raise _Slow
+                code = node.get("code")
+                if type(code) is not str:
+                    raise _Slow
+                value = self.scalars.scalar(cls, node, code, flag, None)
+                if value is None:
+                    value = self.compound(cls, node, code, flag)
+        except (ValueError, TypeError, OverflowError, BadJsonError):
+            raise _Slow from None
+        if "id" in node:
+            number = node["id"]
+            if type(number) is not int or number in self.ids:
+                raise _Slow
+            self.ids[number] = value
+        return value
+
+    @staticmethod
+    def code(node: Dict[str, Any], name: str, flag: bool) -> Code:
+        cls = _CODE_CLASSES.get(name)
+        fields = node.get("fields")
+        if cls is None or not node.keys() <= _CODE_MEMBERS or type(fields) is not dict:
+            raise _Slow
+        layout = code_fields(cls)
+        if len(fields) != len(layout):
+            raise _Slow
+        arguments: Dict[str, Any] = {}
+        for field, is_int in layout:
+            value = fields.get(field, fields)
+            if (type(value) is not int) if is_int else not isinstance(value, _MODEL_TYPES):
+                raise _Slow
+            arguments[field] = value
+        return cls(**arguments, flag_ref=flag)  # type: ignore[call-arg]
+
+    @staticmethod
+    def compound(cls: Type[Any], node: Dict[str, Any], code: str, flag: bool) -> Any:
+        if cls is Slice:
+            parts: List[Any] = [node.get(k) for k in ("start", "stop", "step")]
+            if not all(isinstance(p, _MODEL_TYPES) for p in parts):
+                raise _Slow
+            return Slice(parts[0], parts[1], parts[2], code, flag)
+        items = node.get("items")
+        if type(items) is not list:
+            raise _Slow
+        if cls in _SEQUENCES:
+            for item in items:
+                if not isinstance(item, _MODEL_TYPES):
+                    raise _Slow
+            return cls(items, code, flag)
+        pairs = []
+        for pair in items:
+            if type(pair) is not list or len(pair) != 2 or not isinstance(pair[0], _MODEL_TYPES) or not isinstance(pair[1], _MODEL_TYPES):
+                raise _Slow
+            pairs.append((pair[0], pair[1]))
+        return cls(pairs, code, flag)
+
+
 def from_json(text: Union[str, bytes, bytearray]) -> PycFile:
     """The pyc that :func:`to_json` text stands for (edited or not).
 
@@ -757,7 +861,12 @@ def from_json(text: Union[str, bytes, bytearray]) -> PycFile:
             raise BadJsonError(f"not UTF-8: {e.reason}", offset=e.start) from None
     if not isinstance(text, str):
         raise TypeError(f"from_json takes a str or bytes, not {type(text).__name__}")
-    tree = _loads(text)
+    try:
+        tree = _loads(text, _Fast().hook)
+        fast = True
+    except _Slow:
+        tree = _loads(text)
+        fast = False
     if not isinstance(tree, dict):
         raise BadJsonError(f"the JSON holds {_kind(tree)}, not a pyc object")
     schema = tree.get("pycfile_json")
@@ -788,7 +897,11 @@ def from_json(text: Union[str, bytes, bytearray]) -> PycFile:
     source_hash = None if header.get("source_hash") is None else _hex(header, "source_hash", None, "header.")
     if "code" not in tree:
         raise BadJsonError("\"code\" is missing", path="code")
-    code = _Reader().build(tree["code"], "code")
+    code = tree["code"]
+    if not fast or not isinstance(code, _MODEL_TYPES):
+        if fast:  # the code node is not a node: read it again to say why
+            tree = _loads(text)
+        code = _Reader().build(tree["code"], "code")
     return PycFile(
         PycHeader(magic, fmt, numbers["flags"], numbers["mtime"], numbers["source_size"], source_hash),
         code,
