@@ -72,8 +72,8 @@ _SINGLETON_CODES = "NTFS."
 # writing
 
 
-_ENCODE: Callable[[str], str] = json.encoder.encode_basestring  # type: ignore[attr-defined]
-_ENCODE_ASCII: Callable[[str], str] = json.encoder.encode_basestring_ascii  # type: ignore[attr-defined]
+_ENCODE: Callable[[str], str] = getattr(json.encoder, "encode_basestring")
+_ENCODE_ASCII: Callable[[str], str] = getattr(json.encoder, "encode_basestring_ascii")
 
 
 def _string(value: str) -> str:
@@ -350,7 +350,7 @@ _LITERALS = {"true": True, "false": False, "null": None}
 def _parse(text: str, hook: Optional[Callable[[Dict[str, Any]], Any]] = None) -> Any:
     """JSON text to Python values (like ``json.loads``, ``hook`` like its ``object_hook``)
     without recursion."""
-    scanstring = json.decoder.scanstring  # type: ignore[attr-defined]
+    scanstring: Callable[[str, int], Tuple[str, int]] = getattr(json.decoder, "scanstring")
     pos = 0
     n = len(text)
     stack: List[Any] = []  # open containers: [list] or [dict, pending key or None]
@@ -371,10 +371,10 @@ def _parse(text: str, hook: Optional[Callable[[Dict[str, Any]], Any]] = None) ->
             raise bad("unexpected end" if not rest else f"unexpected {text[pos:pos + 10].strip()!r}", pos)
         pos = match.end()
         after_comma, was_comma = False, after_comma
-        kind = match.lastgroup
-        token = match.group(kind)  # type: ignore[arg-type]
+        kind = match.lastgroup or ""
+        token = match.group(kind)
         if done:
-            raise bad(f"unexpected {token!r} after the value", match.start(kind))  # type: ignore[arg-type]
+            raise bad(f"unexpected {token!r} after the value", match.start(kind))
         value: Any = None
         is_value = False
         if kind == "str":
@@ -439,12 +439,12 @@ def _parse(text: str, hook: Optional[Callable[[Dict[str, Any]], Any]] = None) ->
             top = stack[-1]
             if isinstance(top[0], dict) and top[1] is None:
                 if kind != "str":
-                    raise bad("an object key must be a string", match.start(kind))  # type: ignore[arg-type]
+                    raise bad("an object key must be a string", match.start(kind))
                 top[1] = (None, value)
                 expect_value = False
                 continue
             if not expect_value:
-                raise bad("a ',' is missing", match.start(kind))  # type: ignore[arg-type]
+                raise bad("a ',' is missing", match.start(kind))
             _attach(stack, value, bad, pos)
             expect_value = False
 
