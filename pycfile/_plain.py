@@ -9,7 +9,6 @@ constant.
 from __future__ import annotations
 
 import string
-from types import CodeType
 from typing import Any, Dict, Set, Union
 
 from ._code import Code
@@ -29,7 +28,6 @@ from ._values import (
     TupleValue,
     Value,
 )
-from ._hostcode import code_constant
 from ._values import DictValue
 from ._values import SetValue
 from ._versions import PycFormat, VersionLike, format_for_version
@@ -140,8 +138,7 @@ def from_python(obj: Any, version: Union[VersionLike, PycFormat]) -> Value:
 
     Handles None, bool, int, float, complex, str, bytes, tuple, list, dict, set,
     frozenset, slice (3.14+), Ellipsis and StopIteration; model values (code objects
-    included) are taken as they are, and live code objects of the running interpreter
-    become models (:func:`pycfile.from_code`) when ``version`` is its own.  In 2.x, ``bytes`` are the 8-bit ``str`` and
+    included) are taken as they are.  In 2.x, ``bytes`` are the 8-bit ``str`` and
     ``str`` is ``unicode``.
     """
     fmt = version if isinstance(version, PycFormat) else format_for_version(version)
@@ -154,8 +151,6 @@ def from_python(obj: Any, version: Union[VersionLike, PycFormat]) -> Value:
     def conv(o: Any) -> Value:
         if isinstance(o, _VALUE_TYPES):
             return o
-        if isinstance(o, CodeType):  # a live code object: only of the running version
-            return code_constant(o, fmt)
         if o is None:
             return Singleton("N")
         if o is True:
