@@ -34,7 +34,7 @@ import attrs
 from ._code import Code
 from ._errors import AssembleError, PycError
 from ._exceptiontable import ExceptionTableEntry, decode_exception_table, encode_exception_table
-from ._instructions import Instruction, _raw_instructions
+from ._instructions import Instruction
 from ._linetable import (
     LinetableEntry,
     LnotabEntry,
@@ -54,7 +54,7 @@ from ._linetable import (
     positions,
 )
 from ._opcodes import OpcodeTable, opcode_table
-from ._opfacts import jump_base, op_facts
+from ._opfacts import jump_base, op_facts, raw_instructions
 from ._stackeffect import max_stack_depth
 from ._values import Bytes
 from ._versions import CodeLayout, PycFormat, PythonVersion, VersionLike, as_version
@@ -159,9 +159,11 @@ class _Assembler:
 
     def _read_original(self) -> None:
         pending: List[int] = []
-        for offset, op, arg, size, caches, note in _raw_instructions(self.raw_code, self.table):
-            if note is not None and not note.startswith("unknown opcode"):
-                raise AssembleError(f"the original code is broken at offset {offset}: {note}", offset=offset, version=str(self.v))
+        for offset, op, arg, size, caches, cut in raw_instructions(self.raw_code, self.facts):
+            if cut:
+                raise AssembleError(
+                    f"the original code ends inside the instruction at offset {offset}", offset=offset, version=str(self.v)
+                )
             if op == self.ext:
                 pending.append(offset)
                 continue
@@ -337,7 +339,7 @@ class _Assembler:
                 if kind == 1:
                     distance = goal
                 else:
-                    distance = goal - jump_base(facts, unit.at, 2 if wordcode else 3, unit.caches)
+                    distance = goal - jump_base(facts, unit.at, unit.caches)
                     if kind == 3:
                         distance = -distance
                 if distance < 0:

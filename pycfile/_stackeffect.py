@@ -15,7 +15,7 @@ from typing import Any, Dict, Iterable, List, Optional, Tuple, Union
 from ._errors import AssembleError
 from ._exceptiontable import ExceptionTableEntry
 from ._opcodes import OpcodeTable
-from ._opfacts import jump_base, op_facts
+from ._opfacts import jump_base, op_facts, raw_instructions
 from ._stack_effect_tables import TABLES
 from ._versions import PythonVersion
 
@@ -98,20 +98,18 @@ def max_stack_depth(
 
     Raises :class:`AssembleError` for an opcode with no known effect.
     """
-    from ._instructions import _raw_instructions
-
     effects = _effects(version)
     if effects is None:
         return None
     facts = op_facts(table)
     names = facts.names
     jumps = facts.jump
-    raw = list(_raw_instructions(data, table))
+    raw = list(raw_instructions(data, facts))
     index = {offset: i for i, (offset, *_rest) in enumerate(raw)}
     count = len(raw)
     # per instruction: (fall-through effect, jump effect or None, falls through, target index)
     plan: List[Tuple[int, Optional[int], bool, Optional[int]]] = []
-    for offset, op, arg, size, caches, _note in raw:
+    for offset, op, arg, size, caches, _cut in raw:
         name = names[op]
         spec = effects.get(name)
         if spec is None:
@@ -128,7 +126,7 @@ def max_stack_depth(
             if kind == 1:
                 goal = value * facts.jump_unit
             else:
-                goal = jump_base(facts, offset, size, caches) + (-value if kind == 3 else value) * facts.jump_unit
+                goal = jump_base(facts, offset, caches) + (-value if kind == 3 else value) * facts.jump_unit
             target = index.get(goal)
             jump = taken if target is not None else None
         plan.append((fall, jump, name not in _NO_FALL_THROUGH, target))
