@@ -120,6 +120,7 @@ def test_samples_reassemble_identically(folder: str) -> None:
     version = pycfile.load(files[0]).version
     _no_table_skip(version)
     total, distinct, problems = _check_files(files)
+    print(f"\n{folder}: {total} code objects in {len(files)} pycs ({distinct} distinct) re-assembled, {len(problems)} differ")
     assert total > 0
     assert not problems, "\n".join(problems[:10])
 

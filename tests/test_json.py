@@ -89,6 +89,7 @@ def test_samples_round_trip_through_json() -> None:
     if not files:
         pytest.skip(f"no sample pycs in {SHARED_SAMPLES}")
     wrong = _check(files)
+    print(f"\nshared samples: {len(files) - len(wrong)}/{len(files)} pycs identical after to_json/from_json")
     assert not wrong, "\n".join(wrong[:10])
 
 
