@@ -589,6 +589,7 @@ class _Lnotab:
         pairs = [(e.offset_delta, e.line_delta) for e in decode_lnotab(data, asm.version_arg)]
         starts = {u.start for u in asm.orig_units}
         code_len = len(asm.raw_code)
+        split_steps = (127, -128) if self.signed else (255,)
         self.events: List[_Event] = []
         group: List[Tuple[int, int]] = []
         addr, line = 0, self.first
@@ -599,8 +600,8 @@ class _Lnotab:
             line += d
             if i + 1 < len(pairs):
                 following = pairs[i + 1]
-                if following[0] == 0:
-                    continue  # a line step split over pairs, or a second step at one offset
+                if following[0] == 0 and d in split_steps:
+                    continue  # a line step too long for one pair, split over several
                 if addr < code_len and addr not in starts:
                     continue  # a long offset step split over pairs
                 if line == g_line and group[-1] == (255, 0):

@@ -470,3 +470,108 @@ def test_code_left_unchanged() -> None:
     new = assemble(_HOST_CODE, instructions, _HOST_VERSION)
     assert pycfile.marshal.dumps(_HOST_CODE, version=_HOST_VERSION) == before
     assert getattr(new, "co_code") != getattr(_HOST_CODE, "co_code")
+
+
+# -- inserting instructions keeps everything else -------------------------------------------
+
+
+def _handler(code: Code, version: Any, offset: int) -> Optional[Tuple[int, int, bool]]:
+    for entry in code.exception_table(version):
+        if entry.start <= offset < entry.end:
+            return entry.target, entry.depth, entry.lasti
+    return None
+
+
+def _insertion_problems(code: Code, version: Any, every: int) -> List[str]:
+    """Put a NOP after every ``every``-th instruction and check that every original
+    instruction keeps its opcode, argument, line, exception handler and jump target."""
+    before = get_instructions(code, version)
+    edited: List[Instruction] = []
+    for i, ins in enumerate(before):
+        edited.append(ins)
+        if i % every == every - 1 and ins.opname != "EXTENDED_ARG":
+            edited.append(new_instruction("NOP"))
+    try:
+        new = assemble(code, edited, version)
+    except AssembleError as e:
+        return [f"AssembleError: {e}"]
+    after = get_instructions(new, version)
+    # the originals, in order, are the instructions of ``after`` that are not new NOPs
+    added = {id(ins) for ins in edited if ins.offset < 0}
+    positions = [i for i, ins in enumerate(edited) if id(ins) not in added]
+    real_after = [ins for ins in after if ins.opname != "EXTENDED_ARG"]
+    real_before = [ins for ins in before if ins.opname != "EXTENDED_ARG"]
+    plain_edited = [ins for ins in edited if ins.opname != "EXTENDED_ARG"]
+    if len(real_after) != len(plain_edited):
+        return [f"{len(real_after)} instructions after, {len(plain_edited)} given"]
+    new_of: Dict[int, Instruction] = {}
+    it = iter(real_after)
+    for ins in plain_edited:
+        out = next(it)
+        if id(ins) not in added:
+            new_of[ins.offset] = out
+    problems = []
+    unit_start: Dict[int, int] = {}  # an instruction's offset -> its first EXTENDED_ARG's
+    pending: List[int] = []
+    for ins in before:
+        if ins.opname == "EXTENDED_ARG":
+            pending.append(ins.offset)
+            continue
+        unit_start[ins.offset] = pending[0] if pending else ins.offset
+        pending = []
+    for ins in real_before:
+        out = new_of[ins.offset]
+        if (out.opname, out.line_number) != (ins.opname, ins.line_number):
+            problems.append(f"offset {ins.offset}: {ins.opname} line {ins.line_number} became {out.opname} line {out.line_number}")
+        if ins.jump_target is None:
+            if out.arg != ins.arg:
+                problems.append(f"offset {ins.offset}: {ins.opname} arg {ins.arg} became {out.arg}")
+        else:
+            target = next((b for b in real_before if unit_start[b.offset] == ins.jump_target), None)
+            expected = new_of[target.offset] if target is not None else None
+            landed = next((a for a in after if a.offset == out.jump_target), None)
+            if expected is None or landed is None or (landed.offset != expected.offset and landed.opname != "EXTENDED_ARG"):
+                problems.append(f"offset {ins.offset}: {ins.opname} to {ins.jump_target} now goes to {out.jump_target}")
+        was, now = _handler(code, version, unit_start[ins.offset]), _handler(new, version, out.offset)
+        if (was is None) != (now is None) or (was and now and (was[1:] != now[1:])):
+            problems.append(f"offset {ins.offset}: handler {was} became {now}")
+    if getattr(new, "co_stacksize", 0) < getattr(code, "co_stacksize", 0):
+        problems.append("co_stacksize shrank")
+    return problems
+
+
+def _insertion_check(files: List[Path], every: int = 3) -> List[str]:
+    problems: List[str] = []
+    for path in files:
+        pyc = pycfile.load(path)
+        try:
+            table = pycfile.opcode_table(pyc.version)
+        except pycfile.NoOpcodeTableError:
+            continue
+        if "NOP" not in table.opmap:
+            continue
+        assert isinstance(pyc.code, Code)
+        for code in pyc.code.walk():
+            found = _insertion_problems(code, pyc.format, every)
+            problems += [f"{path.name} {pycfile.to_python(getattr(code, 'co_name'))!r}: {p}" for p in found[:3]]
+    return problems
+
+
+@pytest.mark.parametrize("folder", [p.name for p in _sample_dirs()] or ["(no shared samples)"])
+def test_samples_take_inserted_instructions(folder: str) -> None:
+    directory = SHARED_SAMPLES / folder
+    if not directory.is_dir():
+        pytest.skip(f"no {SHARED_SAMPLES}")
+    problems = _insertion_check(sorted(directory.glob("*.pyc")))
+    assert not problems, "\n".join(problems[:10])
+
+
+@pytest.mark.interpreters
+@pytest.mark.parametrize("key", REQUIRED)
+def test_corpus_takes_inserted_instructions(key: str) -> None:
+    """The same on every 50th stdlib pyc (optimize 0) of each interpreter."""
+    interpreter = require(key)
+    _no_table_skip(interpreter.version)
+    part = corpus_part(interpreter, Mode(0))
+    problems = _insertion_check(part.samples + part.stdlib[:: 5 if quick() else 50])
+    assert not problems, "\n".join(problems[:10])
