@@ -27,16 +27,15 @@ from __future__ import annotations
 
 import itertools
 import threading
-from typing import Any, Dict, List, Optional, Sequence, Set, Tuple, Union
+from typing import Any, Dict, List, Optional, Sequence, Tuple, Union
 
 import attrs
 
 from ._code import Code
-from ._errors import AssembleError, PycError
+from ._errors import AssembleError
 from ._exceptiontable import ExceptionTableEntry, decode_exception_table, encode_exception_table
 from ._instructions import Instruction
 from ._linetable import (
-    LinetableEntry,
     LnotabEntry,
     PositionTuple,
     PypyPositionEntry,
@@ -283,12 +282,14 @@ class _Assembler:
             by_offset[offset] = unit
             if offset in self.orig and offset >= 0:
                 unit.origin = offset
-        for unit in units:
-            for alias in unit.aliases:
-                by_offset.setdefault(alias, unit)
+        # an original EXTENDED_ARG names the instruction it prefixed in the original,
+        # wherever that is now (even if an instruction was put between them)
         for alias, real in self.orig_alias.items():
             if alias not in by_offset and real in by_offset:
                 by_offset[alias] = by_offset[real]
+        for unit in units:
+            for alias in unit.aliases:
+                by_offset.setdefault(alias, unit)
         return by_offset
 
     def resolve_targets(self, units: List[_Unit], by_offset: Dict[int, _Unit]) -> None:

@@ -7,7 +7,7 @@ shown in full; ints too long for ``str()`` (over 4,300 digits) are shown in hex.
 
 from __future__ import annotations
 
-from typing import Any, Dict, Iterator, List, Optional, Tuple
+from typing import Any, Dict, Iterator, List, Tuple
 
 from ._code import Code, code_fields
 from ._json import _shared

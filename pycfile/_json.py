@@ -42,7 +42,6 @@ from ._values import (
     Slice,
     Str,
     TupleValue,
-    Value,
 )
 from ._versions import CodeLayout, PycFormat, format_for_magic
 
@@ -352,7 +351,6 @@ def _parse(text: str, hook: Optional[Callable[[Dict[str, Any]], Any]] = None) ->
     without recursion."""
     scanstring: Callable[[str, int], Tuple[str, int]] = getattr(json.decoder, "scanstring")
     pos = 0
-    n = len(text)
     stack: List[Any] = []  # open containers: [list] or [dict, pending key or None]
     result: Any = None
     done = False

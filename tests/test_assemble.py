@@ -498,7 +498,6 @@ def _insertion_problems(code: Code, version: Any, every: int) -> List[str]:
     after = get_instructions(new, version)
     # the originals, in order, are the instructions of ``after`` that are not new NOPs
     added = {id(ins) for ins in edited if ins.offset < 0}
-    positions = [i for i, ins in enumerate(edited) if id(ins) not in added]
     real_after = [ins for ins in after if ins.opname != "EXTENDED_ARG"]
     real_before = [ins for ins in before if ins.opname != "EXTENDED_ARG"]
     plain_edited = [ins for ins in edited if ins.opname != "EXTENDED_ARG"]

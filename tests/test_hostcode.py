@@ -7,9 +7,8 @@ from __future__ import annotations
 
 import importlib.util
 import marshal
-import sys
 import types
-from typing import Any, List
+from typing import List
 
 import attrs
 import pytest

@@ -13,7 +13,7 @@ import struct
 import subprocess
 import sys
 from pathlib import Path
-from typing import Any, List, Set
+from typing import List, Set
 
 import pytest
 
@@ -24,7 +24,6 @@ from pycfile import (
     Complex,
     DictValue,
     Float,
-    FrozenSetValue,
     Int,
     ListValue,
     Long,
