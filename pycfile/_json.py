@@ -11,7 +11,9 @@ Both directions work without recursion and in time linear in the size of the pyc
 :func:`iter_json` gives the text in pieces (the CLI streams them), nesting deeper than
 :data:`PRETTY_DEPTH` is written on one line (indentation would grow with the depth), and
 text nested deeper than ``_FAST_DEPTH`` is parsed here rather than by :mod:`json`'s
-recursive C parser.
+recursive C parser.  :func:`from_json` turns each node into its value as soon as the
+parser closes it (:class:`_Fast`), so the parsed text is never held as a whole; on any
+problem the checking reader (:class:`_Reader`) reads the text again to say where.
 """
 
 from __future__ import annotations
@@ -654,7 +656,6 @@ class _Reader:
 
 
 _COMMON = {"type", "code", "ref", "id"}
-
 _MEMBERS: Dict[str, Set[str]] = {
     "Singleton": _COMMON,
     "Int": _COMMON | {"value"},
