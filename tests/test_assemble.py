@@ -593,3 +593,77 @@ def test_corpus_takes_inserted_instructions(key: str) -> None:
     part = corpus_part(interpreter, Mode(0))
     problems = _insertion_check(part.samples + part.stdlib[:: 5 if quick() else 50])
     assert not problems, "\n".join(problems[:10])
+
+
+# -- any list of instructions: assembled, or an AssembleError -------------------------------
+
+from hypothesis import given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+TABLE_VERSIONS = [v for v in pycfile.opcode_table_versions() if pycfile.format_for_version(v).code_layout is not None]
+
+
+def _blank_code(version: pycfile.PythonVersion) -> Code:
+    """A code object of the version's layout with a few constants, names and variables
+    and empty tables."""
+    layout = pycfile.format_for_version(version).code_layout
+    assert layout is not None
+    cls = pycfile.code_class(layout)
+    text = (lambda s: pycfile.Bytes(s.encode(), "s")) if version.major < 3 else (lambda s: pycfile.Str(s, "u"))
+    fields: Dict[str, Any] = {}
+    for field in attrs.fields(cls):  # type: ignore[arg-type]
+        name = field.name
+        if name == "flag_ref":
+            continue
+        if field.type in ("int", int):
+            fields[name] = 1 if name == "co_firstlineno" else 0
+        elif name == "co_consts":
+            fields[name] = pycfile.TupleValue([pycfile.Int(i) for i in range(4)])
+        elif name in ("co_names", "co_varnames", "co_localsplusnames", "co_cellvars", "co_freevars"):
+            fields[name] = pycfile.TupleValue([text(f"n{i}") for i in range(4)])
+        elif name == "co_localspluskinds":
+            fields[name] = pycfile.Bytes(bytes([0x20] * 4))
+        elif name in ("co_filename", "co_name", "co_qualname"):
+            fields[name] = text("x")
+        else:
+            fields[name] = pycfile.Bytes(b"")
+    return cls(**fields)
+
+
+@st.composite
+def _programs(draw: Any) -> Tuple[pycfile.PythonVersion, List[Instruction]]:
+    version = draw(st.sampled_from(TABLE_VERSIONS))
+    table = pycfile.opcode_table(version)
+    names = sorted(n for n, op in table.opmap.items() if op < 256)
+    count = draw(st.integers(1, 12))
+    made = [new_instruction("NOP" if "NOP" in table.opmap else names[0]) for _ in range(count)]
+    out: List[Instruction] = []
+    for ins in made:
+        name = draw(st.sampled_from(names + ["NO_SUCH_OP"]))
+        op = table.opmap.get(name, 0)
+        arg = draw(st.one_of(st.none(), st.integers(0, 3), st.integers(0, 2**33)))
+        target = draw(st.one_of(st.none(), st.sampled_from([m.offset for m in made] + [9999])))
+        if table.has_arg(op) and arg is None and draw(st.booleans()):
+            arg = 0
+        out.append(attrs.evolve(ins, opname=name, arg=arg, jump_target=target))
+    return version, out
+
+
+@settings(max_examples=300, deadline=None)
+@given(_programs())
+def test_any_instruction_list_assembles_or_says_why(program: Tuple[pycfile.PythonVersion, List[Instruction]]) -> None:
+    version, instructions = program
+    code = _blank_code(version)
+    try:
+        new = assemble(code, instructions, version)
+    except AssembleError as error:
+        assert error.index is None or 0 <= error.index < len(instructions)
+        return
+    table = pycfile.opcode_table(version)
+    listed = [ins for ins in get_instructions(new, version) if ins.opname != "EXTENDED_ARG"]
+    given_ops = [ins for ins in instructions if ins.opname != "EXTENDED_ARG"]
+    assert [ins.opname for ins in listed] == [ins.opname for ins in given_ops]
+    for old, now in zip(given_ops, listed):
+        if now.jump_target is None and table.has_arg(table.opmap[old.opname]):
+            assert now.arg == old.arg
+    assert pycfile.marshal.loads(pycfile.marshal.dumps(new, version=version), version=version) == new

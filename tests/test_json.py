@@ -13,7 +13,7 @@ import struct
 import subprocess
 import sys
 from pathlib import Path
-from typing import List, Set
+from typing import Any, List, Set
 
 import pytest
 
@@ -271,3 +271,60 @@ def test_cli_dump_of_a_deep_pyc(tmp_path: Path) -> None:
     assert pycfile.dumps(from_json(text)) == path.read_bytes()
     lines = _cli("dump", path).stdout.decode().splitlines()
     assert len(lines) > 1990 and max(len(line) for line in lines) < 300
+
+
+# -- any text: a pyc or a BadJsonError --------------------------------------------------------
+
+from hypothesis import given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+_BASE = to_json(_pyc(Int(5), Str("x", "u", True), TupleValue([Float.binary(1.5), Bytes(b"ab")]), Long(2**70)))
+_TREE = json.loads(_BASE)
+_JSON_VALUES = st.recursive(
+    st.none() | st.booleans() | st.integers(-(2**70), 2**70) | st.floats() | st.text(max_size=8),
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.sampled_from(["type", "code", "items", "value", "same_as", "id", "hex", "ref", "x"]), inner, max_size=4),
+    max_leaves=10,
+)
+
+
+def _nodes(tree: Any, out: List[Any]) -> List[Any]:
+    if isinstance(tree, dict):
+        out.append(tree)
+        for value in tree.values():
+            _nodes(value, out)
+    elif isinstance(tree, list):
+        out.append(tree)
+        for value in tree:
+            _nodes(value, out)
+    return out
+
+
+def _accepted_or_refused(text: Any) -> None:
+    try:
+        pyc = from_json(text)
+    except BadJsonError:
+        return
+    try:
+        pycfile.dumps(pyc)
+    except pycfile.PycError:
+        pass
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.integers(0, len(_BASE) - 1), st.integers(0, 20), st.text(max_size=3))
+def test_any_text_is_a_pyc_or_bad_json(at: int, cut: int, insert: str) -> None:
+    _accepted_or_refused(_BASE[:at] + insert + _BASE[at + cut :])
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.data())
+def test_any_tree_is_a_pyc_or_bad_json(data: Any) -> None:
+    tree = json.loads(_BASE)
+    target = data.draw(st.sampled_from(_nodes(tree, [])))
+    replacement = data.draw(_JSON_VALUES)
+    if isinstance(target, dict) and target:
+        key = data.draw(st.sampled_from(sorted(target)))
+        target[key] = replacement
+    elif isinstance(target, list) and target:
+        target[data.draw(st.integers(0, len(target) - 1))] = replacement
+    _accepted_or_refused(json.dumps(tree))
