@@ -1682,7 +1682,8 @@ TABLES: Dict[str, Dict[str, Any]] = {'cpython-2.3': {'source': "CPython 2.7's Py
                              'WITH_EXCEPT_START': 1,
                              'YIELD_FROM': -1,
                              'YIELD_VALUE': 0}},
- 'cpython-3.10': {'source': "the cpython 3.10.13 interpreter's dis.stack_effect",
+ 'cpython-3.10': {'source': "the cpython 3.10.13 interpreter's dis.stack_effect; GEN_START 0 (its pop "
+                            'matches no push)',
                   'effects': {'BEFORE_ASYNC_WITH': 1,
                               'BINARY_ADD': -1,
                               'BINARY_AND': -1,

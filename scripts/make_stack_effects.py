@@ -275,6 +275,7 @@ def build() -> Dict[str, Any]:
     # GEN_START pops the None a starting generator finds on the stack, which no
     # instruction pushed: counted as 0 (the 3.10 compiler starts generators at depth 1)
     tables["cpython-3.10"]["effects"]["GEN_START"] = 0
+    tables["cpython-3.10"]["source"] += "; GEN_START 0 (its pop matches no push)"
     pypy39 = tables["pypy-3.9"]["effects"]
     pypy310 = copy.deepcopy(pypy39)
     for name, spec in tables["cpython-3.10"]["effects"].items():
