@@ -513,12 +513,17 @@ class _Assembler:
         data = _bytes_field(self.code, "co_exceptiontable") or b""
         entries = decode_exception_table(data)
         which: Dict[int, Optional[int]] = {}
-        for orig in self.orig_units:
+        ordered = all(a.end <= b.start for a, b in zip(entries, entries[1:]))
+        k = 0
+        for orig in sorted(self.orig_units, key=lambda u: u.start):
             found = None
-            for i, e in enumerate(entries):
-                if e.start <= orig.start < e.end:
-                    found = i
-                    break
+            if ordered:  # the compiler's tables: one pass
+                while k < len(entries) and entries[k].end <= orig.start:
+                    k += 1
+                if k < len(entries) and entries[k].start <= orig.start:
+                    found = k
+            else:  # overlapping entries: the first that covers it, as the interpreter looks
+                found = next((i for i, e in enumerate(entries) if e.start <= orig.start < e.end), None)
             which[orig.start] = found
         carried = self.carried(units, which)
         out: List[ExceptionTableEntry] = []
