@@ -54,7 +54,7 @@ from ._linetable import (
 )
 from ._opcodes import OpcodeTable, opcode_table
 from ._opfacts import jump_base, op_facts, raw_instructions
-from ._stackeffect import max_stack_depth
+from ._stackeffect import covering_entries, max_stack_depth
 from ._values import Bytes
 from ._versions import CodeLayout, PycFormat, PythonVersion, VersionLike, as_version
 
@@ -512,19 +512,8 @@ class _Assembler:
     def exception_table(self, units: List[_Unit], by_offset: Dict[int, _Unit]) -> bytes:
         data = _bytes_field(self.code, "co_exceptiontable") or b""
         entries = decode_exception_table(data)
-        which: Dict[int, Optional[int]] = {}
-        ordered = all(a.end <= b.start for a, b in zip(entries, entries[1:]))
-        k = 0
-        for orig in sorted(self.orig_units, key=lambda u: u.start):
-            found = None
-            if ordered:  # the compiler's tables: one pass
-                while k < len(entries) and entries[k].end <= orig.start:
-                    k += 1
-                if k < len(entries) and entries[k].start <= orig.start:
-                    found = k
-            else:  # overlapping entries: the first that covers it, as the interpreter looks
-                found = next((i for i, e in enumerate(entries) if e.start <= orig.start < e.end), None)
-            which[orig.start] = found
+        starts = [orig.start for orig in self.orig_units]
+        which: Dict[int, Optional[int]] = dict(zip(starts, covering_entries(entries, starts)))
         carried = self.carried(units, which)
         out: List[ExceptionTableEntry] = []
         run_start = 0

@@ -10,7 +10,7 @@ each exception handler entered at the depth its exception-table entry gives.
 
 from __future__ import annotations
 
-from typing import Any, Dict, Iterable, List, Optional, Tuple, Union
+from typing import Any, Dict, Iterable, List, Optional, Set, Tuple, Union
 
 from ._errors import AssembleError
 from ._exceptiontable import ExceptionTableEntry
@@ -19,7 +19,7 @@ from ._opfacts import jump_base, op_facts, raw_instructions
 from ._stack_effect_tables import TABLES
 from ._versions import PythonVersion
 
-__all__ = ["FULL", "Spec", "evaluate", "max_stack_depth", "stack_effect"]
+__all__ = ["FULL", "Spec", "covering_entries", "evaluate", "max_stack_depth", "stack_effect"]
 
 FULL = 0xFFFFFFFF
 
@@ -87,6 +87,22 @@ def stack_effect(opname: str, arg: Optional[int], version: PythonVersion, *, jum
     return evaluate(spec, value)
 
 
+def covering_entries(entries: List[ExceptionTableEntry], offsets: List[int]) -> List[Optional[int]]:
+    """For each offset (ascending), the index of the exception-table entry the interpreter
+    looks up for it (the first that covers it), or None."""
+    out: List[Optional[int]] = []
+    if all(a.end <= b.start for a, b in zip(entries, entries[1:])):  # the compiler's tables: one pass
+        k = 0
+        for offset in offsets:
+            while k < len(entries) and entries[k].end <= offset:
+                k += 1
+            out.append(k if k < len(entries) and entries[k].start <= offset else None)
+        return out
+    for offset in offsets:
+        out.append(next((i for i, e in enumerate(entries) if e.start <= offset < e.end), None))
+    return out
+
+
 def max_stack_depth(
     data: bytes,
     table: OpcodeTable,
@@ -130,14 +146,17 @@ def max_stack_depth(
             target = index.get(goal)
             jump = taken if target is not None else None
         plan.append((fall, jump, name not in _NO_FALL_THROUGH, target))
-    handlers: List[Tuple[int, int, Optional[int], int]] = []
-    for entry in exception_entries:
-        handlers.append((entry.start, entry.end, index.get(entry.target), entry.depth + 1 + int(entry.lasti)))
+    entries = list(exception_entries)
+    # per instruction: (handler's index, depth there) of the entry covering it, if any
+    handler_of: List[Optional[Tuple[Optional[int], int]]] = [
+        None if k is None else (index.get(entries[k].target), entries[k].depth + 1 + int(entries[k].lasti))
+        for k in covering_entries(entries, [r[0] for r in raw])
+    ]
     depth: List[int] = [-1] * count
     raises = [0] * count
     best = 0
     work: List[Tuple[int, int]] = [(0, 0)] if count else []
-    entered = set()
+    entered: Set[Tuple[Optional[int], int]] = set()
     while work:
         i, d = work.pop()
         if d <= depth[i]:
@@ -149,12 +168,10 @@ def max_stack_depth(
         depth[i] = d
         best = max(best, d)
         fall, jump, falls, target = plan[i]
-        if handlers:
-            offset = raw[i][0]
-            for start, end, handler, handler_depth in handlers:
-                if start <= offset < end and handler is not None and (handler, handler_depth) not in entered:
-                    entered.add((handler, handler_depth))
-                    work.append((handler, handler_depth))
+        covered = handler_of[i]
+        if covered is not None and covered[0] is not None and covered not in entered:
+            entered.add(covered)
+            work.append((covered[0], covered[1]))
         if jump is not None and target is not None:
             reached = d + jump
             best = max(best, reached)
