@@ -10,6 +10,8 @@ documented in the API reference (docs/reference/api.md).
 
 from . import marshal
 from ._accel import ACCELERATED as ACCELERATED
+from ._assemble import assemble as assemble
+from ._assemble import new_instruction as new_instruction
 from ._code import (
     CO_FAST_CELL as CO_FAST_CELL,
     CO_FAST_FREE as CO_FAST_FREE,
@@ -36,10 +38,13 @@ from ._diff import diff as diff
 from ._edit import replace_constants as replace_constants
 from ._edit import replace_filename as replace_filename
 from ._errors import (
+    AssembleError as AssembleError,
     BadHeaderError as BadHeaderError,
+    BadJsonError as BadJsonError,
     BadMarshalError as BadMarshalError,
     BadPycError as BadPycError,
     BadTableError as BadTableError,
+    HostCodeError as HostCodeError,
     NestingTooDeepError as NestingTooDeepError,
     NoPythonValueError as NoPythonValueError,
     NotPycError as NotPycError,
@@ -59,6 +64,10 @@ from ._exceptiontable import (
 from ._header import FLAG_CHECK_SOURCE as FLAG_CHECK_SOURCE
 from ._header import FLAG_HASH_BASED as FLAG_HASH_BASED
 from ._header import PycHeader as PycHeader
+from ._json import from_json as from_json
+from ._json import to_json as to_json
+from ._hostcode import from_code as from_code
+from ._hostcode import to_code as to_code
 from ._instructions import Instruction as Instruction
 from ._instructions import disassemble as disassemble
 from ._instructions import get_instructions as get_instructions
@@ -136,7 +145,9 @@ __version__ = "0.1.0.dev0"
 __all__ = [
     "ACCELERATED",
     "AnyCode",
+    "AssembleError",
     "BadHeaderError",
+    "BadJsonError",
     "BadMarshalError",
     "BadPycError",
     "BadTableError",
@@ -168,6 +179,7 @@ __all__ = [
     "Float",
     "FrozenDict",
     "FrozenSetValue",
+    "HostCodeError",
     "Instruction",
     "Int",
     "LinetableEntry",
@@ -198,6 +210,7 @@ __all__ = [
     "UnwritableError",
     "Value",
     "as_version",
+    "assemble",
     "build_linetable",
     "build_locations",
     "code_class",
@@ -219,6 +232,8 @@ __all__ = [
     "exception_table",
     "format_for_magic",
     "format_for_version",
+    "from_code",
+    "from_json",
     "from_python",
     "get_instructions",
     "known_formats",
@@ -227,6 +242,7 @@ __all__ = [
     "load",
     "loads",
     "marshal",
+    "new_instruction",
     "normalize",
     "opcode_table",
     "opcode_table_versions",
@@ -241,7 +257,9 @@ __all__ = [
     "source_hash",
     "source_stamp",
     "strip_refs",
+    "to_code",
     "to_hash_based",
+    "to_json",
     "to_python",
     "to_timestamp",
 ]

@@ -15,7 +15,6 @@ from __future__ import annotations
 import argparse
 import ast
 import contextlib
-import json
 import os
 import re
 import signal
@@ -23,11 +22,11 @@ import subprocess
 import sys
 import threading
 from types import FrameType
-from typing import Any, Callable, Dict, Iterator, List, Optional, Sequence, TextIO, Tuple, Union
+from typing import Any, Callable, Dict, Iterator, Optional, Sequence, TextIO, Tuple
 
-import attrs
 
-from ._code import Code, code_fields
+from ._code import Code
+from ._commands import _COMMANDS, _JSON_ESCAPES, CommandError, Run, _out, escape, register
 from ._diff import diff
 from ._discovery import discover, find_for_version
 from ._edit import _replace, _replace_filename
@@ -35,93 +34,14 @@ from ._errors import NotPycError, NotRegularFileError, PycError, UnknownMagicErr
 from ._files import check_regular, check_target, read_regular
 from ._formats import has_refs
 from ._pyc import PycFile, dump, loads
-from ._refs import deep, normalize, strip_refs, unique_values
+from ._refs import normalize, strip_refs, unique_values
 from ._stamp import restamp, to_hash_based, to_timestamp
 from ._versions import _BY_VERSION, PythonVersion, format_for_version
-from ._values import (
-    CodeBase,
-    Bytes,
-    Complex,
-    DictValue,
-    Float,
-    FrozenDict,
-    FrozenSetValue,
-    Int,
-    ListValue,
-    Long,
-    SetValue,
-    Singleton,
-    Slice,
-    Str,
-    TupleValue,
-    Value,
-)
 
 __all__ = ["main", "register"]
 
-Run = Callable[[argparse.Namespace], int]
-Configure = Callable[[argparse.ArgumentParser], None]
-
-
-class CommandError(Exception):
-    """A command cannot do what was asked (exit status ``status``)."""
-
-    def __init__(self, message: str, status: int = 2) -> None:
-        super().__init__(message)
-        self.status = status
-
-
-@attrs.frozen
-class _Command:
-    name: str
-    help: str
-    configure: Configure
-    run: Run
-
-
-_COMMANDS: List[_Command] = []
-
-
-def register(name: str, help: str, configure: Configure, run: Run) -> None:
-    """Add a subcommand: ``configure(parser)`` declares its arguments, ``run(args)``
-    does the work and returns the exit status (raise :class:`PycError`, OSError or
-    ValueError for bad input: they exit with status 2 and the message)."""
-    _COMMANDS.append(_Command(name, help, configure, run))
-
-
-# -- terminal safety -----------------------------------------------------------------
-
-# C0 controls but tab and newline, DEL, C1 controls, and the bidirectional overrides and
-# isolates ("Trojan source"): shown as \\xNN / \\uNNNN instead of acting on the terminal.
-_UNSAFE = [c for c in range(0x20) if c not in (0x09, 0x0A)] + list(range(0x7F, 0xA0))
-_UNSAFE += [0x061C, 0x200E, 0x200F] + list(range(0x202A, 0x202F)) + list(range(0x2066, 0x206A))
-_ESCAPES = {c: (f"\\x{c:02x}" if c < 0x100 else f"\\u{c:04x}") for c in _UNSAFE}
-
-
-def escape(text: str) -> str:
-    """``text`` with terminal control characters escaped (tab and newline kept)."""
-    return text.translate(_ESCAPES)
-
-
-class _Escaping:
-    """A text stream writing to another with :func:`escape` applied."""
-
-    def __init__(self, stream: TextIO) -> None:
-        self._stream = stream
-
-    def write(self, text: str) -> int:
-        return self._stream.write(escape(text))
-
-    def flush(self) -> None:
-        self._stream.flush()
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self._stream, name)
-
-
-def _out(args: argparse.Namespace) -> TextIO:
-    stream: TextIO = getattr(args, "stdout", None) or sys.stdout
-    return _Escaping(stream)  # type: ignore[return-value]
+# The command machinery (register, CommandError, the escaping output) lives in
+# _commands.py, which every module that adds a command imports.
 
 
 # -- reading and writing -----------------------------------------------------------------
@@ -250,131 +170,19 @@ register("info", "header, version, sizes and counts", _file_argument, _info)
 # -- dump --------------------------------------------------------------------------------
 
 
-def _scalar_json(value: Union[Singleton, Int, Long, Float, Complex, Bytes, Str]) -> Dict[str, Any]:
-    node: Dict[str, Any] = {"type": type(value).__name__, "code": value.code}
-    if isinstance(value, Singleton):
-        node["value"] = repr(value.value) if value.code == "S" else value.value
-        if value.code == ".":
-            node["value"] = "Ellipsis"
-    elif isinstance(value, (Int, Long)):
-        node["value"] = value.value
-        if isinstance(value, Long) and value.size is not None:
-            node["size"] = value.size
-    elif isinstance(value, Float):
-        node["raw"] = value.raw.hex()
-        node["value"] = repr(value.value) if value.code == "g" else value.raw.decode("latin-1")
-    elif isinstance(value, Complex):
-        node["real"] = value.real.hex()
-        node["imag"] = value.imag.hex()
-        node["value"] = repr(value.value) if value.code == "y" else None
-    elif isinstance(value, Bytes):
-        node["hex"] = value.value.hex()
-    elif isinstance(value, Str):
-        node["value"] = value.value.encode("utf-8", "surrogatepass").decode("utf-8", "replace")
-    return node
-
-
-def to_json(pyc: PycFile) -> Dict[str, Any]:
-    """A JSON-able tree of a pyc: every value with its type, type code and FLAG_REF;
-    an object met again is ``{"same_as": PATH}`` (the path of its first occurrence)."""
-    header = pyc.header
-    first: Dict[int, str] = {}
-
-    def node(value: Value, path: str) -> Any:
-        if isinstance(value, Singleton):
-            out = _scalar_json(value)
-            out["ref"] = value.flag_ref
-            return out
-        if id(value) in first:
-            return {"same_as": first[id(value)]}
-        first[id(value)] = path
-        if isinstance(value, CodeBase):
-            fields: Dict[str, Any] = {}
-            for name, is_int in code_fields(type(value)):
-                field = getattr(value, name)
-                fields[name] = field if is_int else node(field, f"{path}.{name}")
-            return {"type": type(value).__name__, "ref": value.flag_ref, "fields": fields}
-        if isinstance(value, (TupleValue, ListValue, SetValue, FrozenSetValue)):
-            out = {"type": type(value).__name__, "code": value.code, "ref": value.flag_ref}
-            out["items"] = [node(item, f"{path}[{i}]") for i, item in enumerate(value.items)]
-        elif isinstance(value, (DictValue, FrozenDict)):
-            out = {"type": type(value).__name__, "code": value.code, "ref": value.flag_ref}
-            out["items"] = [[node(k, f"{path}[{i}].key"), node(v, f"{path}[{i}].value")] for i, (k, v) in enumerate(value.items)]
-        elif isinstance(value, Slice):
-            out = {"type": "Slice", "code": value.code, "ref": value.flag_ref}
-            out.update({k: node(getattr(value, k), f"{path}.{k}") for k in ("start", "stop", "step")})
-        else:
-            out = _scalar_json(value)
-            out["ref"] = value.flag_ref
-        return out
-
-    return {
-        "version": str(pyc.version),
-        "magic": header.magic.hex(),
-        "magic_number": pyc.format.magic_number,
-        "header": {
-            "size": pyc.format.header_size,
-            "flags": header.flags,
-            "mtime": header.mtime,
-            "source_size": header.source_size,
-            "source_hash": None if header.source_hash is None else header.source_hash.hex(),
-        },
-        "code": node(pyc.code, "code"),
-        "trailer": pyc.trailer.hex(),
-    }
-
-
-def _text_lines(tree: Any, label: str, indent: int, lines: List[str]) -> None:
-    pad = "  " * indent
-    if not isinstance(tree, dict):
-        lines.append(f"{pad}{label}: {tree!r}")
-        return
-    if "same_as" in tree:
-        lines.append(f"{pad}{label}: -> {tree['same_as']}")
-        return
-    ref = " ref" if tree.get("ref") else ""
-    if "fields" in tree:
-        name = tree["fields"].get("co_name", {})
-        lines.append(f"{pad}{label}: {tree['type']}{ref} {name.get('value', '')}")
-        for field, value in tree["fields"].items():
-            _text_lines(value, field, indent + 1, lines)
-        return
-    head = f"{pad}{label}: {tree['type']} {tree['code']!r}{ref}"
-    if "items" in tree:
-        lines.append(f"{head} [{len(tree['items'])}]")
-        for i, item in enumerate(tree["items"]):
-            if isinstance(item, list):
-                _text_lines(item[0], f"[{i}] key", indent + 1, lines)
-                _text_lines(item[1], f"[{i}] value", indent + 1, lines)
-            else:
-                _text_lines(item, f"[{i}]", indent + 1, lines)
-    elif "start" in tree:
-        lines.append(head)
-        for k in ("start", "stop", "step"):
-            _text_lines(tree[k], k, indent + 1, lines)
-    elif "hex" in tree:
-        lines.append(f"{head} {bytes.fromhex(tree['hex'])!r}")
-    else:
-        lines.append(f"{head} {tree.get('value')!r}")
-
-
-def _dump_text(pyc: PycFile, as_json: bool) -> str:
-    tree = to_json(pyc)
-    if as_json:
-        return json.dumps(tree, indent=1) + "\n"
-    header = tree["header"]
-    lines = [f"{tree['version']} (magic {tree['magic_number']}), {header['size']}-byte header, {_mode(pyc)}"]
-    for key in ("flags", "mtime", "source_size", "source_hash"):
-        if header[key] is not None:
-            lines.append(f"{key}: {header[key]}")
-    _text_lines(tree["code"], "code", 0, lines)
-    if pyc.trailer:
-        lines.append(f"trailer: {pyc.trailer!r}")
-    return "\n".join(lines) + "\n"
-
-
 def _dump(args: argparse.Namespace) -> int:
-    _out(args).write(deep(_dump_text, _load(args.file, args), args.json))
+    from ._dumptext import iter_text
+    from ._json import iter_json
+
+    pyc = _load(args.file, args)
+    if args.json:  # control characters as JSON's own \uXXXX escapes: still valid JSON
+        raw: TextIO = getattr(args, "stdout", None) or sys.stdout
+        for piece in iter_json(pyc):
+            raw.write(piece.translate(_JSON_ESCAPES))
+    else:
+        out = _out(args)
+        for line in iter_text(pyc, _mode(pyc)):
+            out.write(line + "\n")
     return 0
 
 
@@ -384,6 +192,31 @@ def _dump_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 register("dump", "the object tree, readable (or --json)", _dump_arguments, _dump)
+
+
+# -- from-json ---------------------------------------------------------------------------
+
+
+def _from_json(args: argparse.Namespace) -> int:
+    from ._json import from_json
+
+    if args.file == "-":
+        text = sys.stdin.buffer.read()
+    else:
+        with open(args.file, "rb") as f:
+            text = f.read()
+    pyc = from_json(text)
+    dump(pyc, args.output)
+    print(f"wrote {args.output}", file=_out(args))
+    return 0
+
+
+def _from_json_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("file", help="the JSON that `pycfile dump --json` wrote (- for standard input)")
+    parser.add_argument("-o", "--output", required=True, help="the .pyc file to write (atomically)")
+
+
+register("from-json", "write the pyc that `dump --json` text (edited or not) stands for", _from_json_arguments, _from_json)
 
 
 # -- patch -------------------------------------------------------------------------------

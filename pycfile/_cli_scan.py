@@ -16,7 +16,7 @@ import sys
 import time
 from typing import Any, Callable, Dict, List, Optional, TextIO
 
-from ._cli import CommandError, _out, register
+from ._commands import CommandError, _out, register
 from ._scan import Report, scan_paths
 
 __all__: List[str] = []

@@ -23,10 +23,13 @@ from __future__ import annotations
 from typing import Any, Dict, Optional, Tuple
 
 __all__ = [
+    "AssembleError",
     "BadHeaderError",
+    "BadJsonError",
     "BadMarshalError",
     "BadPycError",
     "BadTableError",
+    "HostCodeError",
     "NestingTooDeepError",
     "NoPythonValueError",
     "NotPycError",
@@ -214,3 +217,26 @@ class NoOpcodeTableError(PycError, LookupError):
     a ``LookupError`` (the lookup of a table by version failed), as it has always been.
     """
 
+class AssembleError(PycError, ValueError):
+    """An instruction list cannot be assembled (:func:`pycfile.assemble`): an unknown
+    opname, an argument that does not fit the version, a jump to no instruction...
+
+    :attr:`path` is ``instructions[N]``, :attr:`index` that ``N`` (``None`` when no one
+    instruction is at fault) and :attr:`offset` the instruction's ``offset``.
+    """
+
+    def __init__(self, reason: str, *, index: Optional[int] = None, offset: Optional[int] = None, version: Optional[str] = None) -> None:
+        super().__init__(reason, offset=offset, path="" if index is None else f"instructions[{index}]", version=version)
+        #: The position of the instruction at fault in the list given.
+        self.index = index
+
+
+class HostCodeError(PycError, ValueError):
+    """A code model cannot become a live code object of the running interpreter
+    (:func:`pycfile.to_code`): it is of another version, or the host refuses it."""
+
+
+class BadJsonError(PycError, ValueError):
+    """The text given to :func:`pycfile.from_json` is not valid JSON, or not a pyc in
+    pycfile's JSON schema.  :attr:`path` names the node (``code.co_consts[3]``) and
+    :attr:`offset` is the character offset of a syntax error."""

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import builtins
 import string
+import types
 import struct
 from typing import Any, Callable, Dict, List, Optional, Set, Tuple, Union
 
@@ -431,7 +432,7 @@ class _Canonical:
         return counts
 
     def check(self, o: Any) -> None:
-        if isinstance(o, _VALUE_TYPES):
+        if isinstance(o, _VALUE_TYPES) or isinstance(o, types.CodeType):
             return
         kind = type(o)
         needs = _NEEDS.get(kind)
@@ -600,6 +601,10 @@ class _Canonical:
     def leaf(self, o: Any) -> Value:
         if isinstance(o, _VALUE_TYPES):
             return o
+        if isinstance(o, types.CodeType):  # a live code object: only the host's version holds it
+            from ._hostcode import code_constant
+
+            return code_constant(o, self.fmt)
         rules = self.rules
         if o is None:
             return Singleton("N")

@@ -20,7 +20,6 @@ from typing import Any, Callable, Dict, List, Optional, Sequence, Set, Tuple, Ty
 import attrs
 
 from ._code import Code, code_fields
-from ._deep import call_with_deep_stack
 from ._pyc import PycFile
 from ._formats import has_refs
 from ._values import (
@@ -61,17 +60,6 @@ def set_kids(value: Value, new: List[Value]) -> None:
     """Put ``new`` (as many values as :func:`kids` gave) in ``value``'s places."""
     if new or children(value):
         set_children(value, new)
-
-
-T = TypeVar("T")
-
-
-def deep(fn: Callable[..., T], *args: Any) -> T:
-    """``fn(*args)``, rerun on a big stack if the input nests deeper than this one allows."""
-    try:
-        return fn(*args)
-    except RecursionError:
-        return call_with_deep_stack(fn, *args)
 
 
 def _objects(value: Any) -> List[Any]:
