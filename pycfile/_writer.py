@@ -362,26 +362,19 @@ def _run(w: _Writer, root: Value) -> bytes:  # noqa: C901 - one loop, kept whole
     try:
         while True:
             for v in it:
-                # -- one child: fast paths first -----------------------------------------
-                try:
-                    flagged = v.flag_ref
-                except AttributeError:  # not a marshal value: said below
-                    flagged = False
-                if flagged:
-                    key = id(v)
-                    idx = refs_get(key)
-                    if idx is not None:  # met again: a reference, the one place they are made
-                        if idx < _REF_CACHED:
-                            out.append(ref_bytes[idx])
-                            continue
-                        if idx >= _WRITING:
-                            raise w.fail(f"reference to a {type(v).__name__} that is still being written (its slot is reserved)")
-                        out.append(_B_I32(0x72, idx))
-                        continue
+                # -- one child: the commonest classes first, each reading its own flag
+                # (so each attribute read sees one class), then any child -----------------
                 cls = type(v)
-                if cls is Str:  # write_short_latin, inline
+                if cls is Str:
+                    flagged = v.flag_ref
+                    if flagged:
+                        key = id(v)
+                        idx = refs_get(key)
+                        if idx is not None:  # met again: a reference, the one place they are made
+                            out.append(ref_bytes[idx] if idx < _REF_CACHED else _ref(w, v, idx))
+                            continue
                     heads = str_heads.get(v.code)
-                    if heads is not None:
+                    if heads is not None:  # write_short_latin, inline
                         try:
                             raw = v.value.encode("latin-1")
                         except UnicodeEncodeError:  # the handler says why
@@ -396,9 +389,41 @@ def _run(w: _Writer, root: Value) -> bytes:  # noqa: C901 - one loop, kept whole
                                     out.append(heads[0][n])
                                 out.append(raw)
                                 continue
-                elif cls is Bytes:  # write_bytes, inline
+                elif cls is TupleValue:
+                    flagged = v.flag_ref
+                    if flagged:
+                        key = id(v)
+                        idx = refs_get(key)
+                        if idx is not None:
+                            out.append(ref_bytes[idx] if idx < _REF_CACHED else _ref(w, v, idx))
+                            continue
+                    if small_tuple and v.code == ")":  # write_small_tuple, inline
+                        children = v.items
+                        n = len(children)
+                        if n < 256:
+                            if flagged:
+                                refs[key] = len(refs)
+                                out.append(tuple_heads[1][n])
+                            else:
+                                out.append(tuple_heads[0][n])
+                            if n:
+                                if len(stack) + 1 >= limit:
+                                    raise w.fail(f"object too deeply nested to marshal (limit {limit})")
+                                stack.append((kind, parent, it, reserved, labels, run))
+                                kind, parent, reserved, labels, run = _SEQ, v, -1, None, 0
+                                it = iter(children)
+                                break
+                            continue
+                elif cls is Bytes:
+                    flagged = v.flag_ref
+                    if flagged:
+                        key = id(v)
+                        idx = refs_get(key)
+                        if idx is not None:
+                            out.append(ref_bytes[idx] if idx < _REF_CACHED else _ref(w, v, idx))
+                            continue
                     types = bytes_types.get(v.code)
-                    if types is not None and (not flagged or use_refs):
+                    if types is not None and (not flagged or use_refs):  # write_bytes, inline
                         raw = v.value
                         if flagged:
                             refs[key] = len(refs)
@@ -407,23 +432,17 @@ def _run(w: _Writer, root: Value) -> bytes:  # noqa: C901 - one loop, kept whole
                             out.append(_B_I32(types[0], len(raw)))
                         out.append(raw)
                         continue
-                elif cls is TupleValue and small_tuple and v.code == ")":  # write_small_tuple, inline
-                    children = v.items
-                    n = len(children)
-                    if n < 256:
-                        if flagged:
-                            refs[key] = len(refs)
-                            out.append(tuple_heads[1][n])
-                        else:
-                            out.append(tuple_heads[0][n])
-                        if n:
-                            if len(stack) + 1 >= limit:
-                                raise w.fail(f"object too deeply nested to marshal (limit {limit})")
-                            stack.append((kind, parent, it, reserved, labels, run))
-                            kind, parent, reserved, labels, run = _SEQ, v, -1, None, 0
-                            it = iter(children)
-                            break
-                        continue
+                else:
+                    try:
+                        flagged = v.flag_ref
+                    except AttributeError:  # not a marshal value: said below
+                        flagged = False
+                    if flagged:
+                        key = id(v)
+                        idx = refs_get(key)
+                        if idx is not None:
+                            out.append(ref_bytes[idx] if idx < _REF_CACHED else _ref(w, v, idx))
+                            continue
                 # -- any child: its handler --------------------------------------------
                 codes = by_class.get(cls)
                 if codes is None:
@@ -497,6 +516,14 @@ def _run(w: _Writer, root: Value) -> bytes:  # noqa: C901 - one loop, kept whole
     except PycError as e:
         e._prepend_path(_path(stack, kind, it, labels))
         raise
+
+
+def _ref(w: _Writer, v: Any, idx: int) -> bytes:
+    """A reference to reference index ``idx`` (beyond the cached ones), unless ``v`` is
+    still being written."""
+    if idx >= _WRITING:
+        raise w.fail(f"reference to a {type(v).__name__} that is still being written (its slot is reserved)")
+    return _B_I32(0x72, idx)
 
 
 class _NotAPair(Exception):
