@@ -19,6 +19,8 @@ from __future__ import annotations
 
 import itertools
 import struct
+
+import attrs
 from typing import Any, Callable, Dict, Iterator, List, Optional, Tuple
 
 from . import _accel
@@ -48,6 +50,7 @@ __all__ = ["read_value"]
 
 _I32 = struct.Struct("<i").unpack_from
 _I64 = struct.Struct("<q").unpack_from
+_U32 = struct.Struct("<I").unpack_from
 
 # The shared singleton values by type byte (FLAG_REF included).
 SINGLETONS: Dict[int, Singleton] = {ord(c) | (FLAG_REF if flag else 0): v for (c, flag), v in SHARED_SINGLETONS.items()}
@@ -363,6 +366,8 @@ class _Plan:
                 self.acts[b] = _ACTS.get(name, _OTHER)
             elif name == "ref" and b == 0x72:
                 self.acts[b] = _REF
+        code_cls: Any = rules.code_class  # the loop passes its fields positionally, flag_ref last
+        assert code_cls is None or attrs.fields(code_cls)[-1].name == "flag_ref"
         #: the same while a dict's pairs are read: '0' ends them
         self.pair_acts = list(self.acts)
         self.pair_acts[0x30] = self.pair_acts[0x30 | FLAG_REF] = _END
@@ -412,8 +417,10 @@ def _run(r: _Reader, pos: int) -> Tuple[Value, int]:  # noqa: C901 - one loop, k
     keep = plan.keep
     container = plan.container
     code_runs = len(rules.code_runs)
+    code_cls: Any = rules.code_class
     chars = _CHARS
     singles = _SINGLES
+    u32 = _U32
     limit = rules.max_depth
     refs: List[Any] = []  # the reference table (None: a reserved slot)
     stack: List[Frame] = []
@@ -435,9 +442,8 @@ def _run(r: _Reader, pos: int) -> Tuple[Value, int]:  # noqa: C901 - one loop, k
                 # anything not plainly well formed falls through to its handler, which
                 # says what is wrong.
                 if act == 0:  # _REF: a reference, resolved here, the one place
-                    try:
-                        j = _I32(data, pos + 1)[0]
-                        found = refs[j] if j >= 0 else None
+                    try:  # (unsigned: a negative index is out of range too)
+                        found = refs[u32(data, pos + 1)[0]]
                     except (IndexError, struct.error):
                         found = None
                     if found is None:
@@ -570,10 +576,15 @@ def _run(r: _Reader, pos: int) -> Tuple[Value, int]:  # noqa: C901 - one loop, k
                 # -- the current container is complete ---------------------------------
                 if kind == _SEQ:
                     value = made  # type: ignore[assignment]
-                elif kind == _CODE and run < code_runs:
-                    pos, count, run = _code_ints(r, items, pos, run)
-                    it = iter(range(count))
-                    continue
+                elif kind == _CODE:
+                    if run < code_runs:
+                        pos, count, run = _code_ints(r, items, pos, run)
+                        it = iter(range(count))
+                        continue
+                    items.append(fb > 127)  # flag_ref, the last field
+                    value = code_cls(*items)
+                    if slot >= 0:
+                        refs[slot] = value
                 elif kind == _ROOT:
                     return items[0], pos
                 else:
@@ -613,7 +624,7 @@ def _code_ints(r: _Reader, items: List[Any], pos: int, run: int) -> Tuple[int, i
 
 
 def _finish(kind: int, made: Any, b: int, items: List[Any], rules: MarshalRules) -> Value:
-    """The model object of a complete container (other than a sequence)."""
+    """The model object of a complete container (other than a sequence or a code object)."""
     if kind == _PAIRS or kind == _FROZENDICT:
         it = iter(items)
         pairs = list(zip(it, it))
@@ -623,12 +634,8 @@ def _finish(kind: int, made: Any, b: int, items: List[Any], rules: MarshalRules)
         return FrozenDict(pairs, "}", b > 127)
     if kind == _FROZENSET:
         return FrozenSetValue(items, ">", b > 127)
-    if kind == _SLICE:
-        return Slice(items[0], items[1], items[2], ":", b > 127)
-    code_cls = rules.code_class
-    assert code_cls is not None
-    code: Value = code_cls(*items, flag_ref=b > 127)  # type: ignore[call-arg]
-    return code
+    assert kind == _SLICE, kind  # a code object is finished in the loop
+    return Slice(items[0], items[1], items[2], ":", b > 127)
 
 
 def _bad_ref(r: _Reader, refs: List[Any], pos: int) -> PycError:

@@ -35,8 +35,6 @@ _BYTE = [bytes((i,)) for i in range(256)]
 # The bytes of a reference ('r' and its index), for the first indices.
 _REF_CACHED = 4096
 _REF_BYTES = [b"r" + _P32(i) for i in range(_REF_CACHED)]
-# Added to a reference index while the object is being written (its slot is reserved).
-_WRITING = 1 << 40
 # A type byte and an 8-bit size: [FLAG_REF clear, set][size], for short strings by type
 # code (FLAG_REF clear) and for small tuples.
 _SHORT_HEADS = {b: tuple([bytes((b | f, n)) for n in range(256)] for f in (0, FLAG_REF)) for b in (0x7A, 0x5A)}
@@ -329,9 +327,9 @@ def _plan(fmt: PycFormat) -> _Plan:
 
 # A frame of the loop's stack: a container being written, as the loop's variables
 # (kind, the value, the iterator over its children -- which says which child is being
-# written, see _index --, its reserved reference index, the children's names, the next
-# run of code fields).
-Frame = Tuple[int, Any, Iterator[Any], int, Optional[Tuple[str, ...]], int]
+# written, see _index --, the reference to it while its slot is reserved (or None), the
+# children's names, the next run of code fields).
+Frame = Tuple[int, Any, Iterator[Any], Optional[bytes], Optional[Tuple[str, ...]], int]
 
 
 def _run(w: _Writer, root: Value) -> bytes:  # noqa: C901 - one loop, kept whole for speed
@@ -347,9 +345,10 @@ def _run(w: _Writer, root: Value) -> bytes:  # noqa: C901 - one loop, kept whole
     limit = rules.max_depth
     code_runs = len(rules.code_runs)
     code_class = rules.code_class
-    # id(object) -> reference index (3.4+); while an object whose slot the reader fills
-    # after its items (_FILLED_AFTER) is being written, its index + _WRITING instead.
-    refs: Dict[int, int] = {}
+    # id(object) -> the bytes of a reference to it (3.4+: 'r' and its index, the pre-order
+    # position among flagged objects); b"" while an object whose slot the reader fills
+    # after its items (_FILLED_AFTER) is being written.
+    refs: Dict[int, bytes] = {}
     refs_get = refs.get
     ref_bytes = _REF_BYTES
     tuple_heads = _TUPLE_HEADS
@@ -357,7 +356,8 @@ def _run(w: _Writer, root: Value) -> bytes:  # noqa: C901 - one loop, kept whole
     # The current container (the root holds the one value written); ``it`` yields its
     # children: a dict's keys and values in turn.
     it: Iterator[Any] = iter((root,))
-    kind, parent, reserved, labels, run = _ROOT, None, -1, None, 0
+    kind, parent, labels, run = _ROOT, None, None, 0
+    reserved: Optional[bytes] = None
     v: Any
     try:
         while True:
@@ -369,9 +369,11 @@ def _run(w: _Writer, root: Value) -> bytes:  # noqa: C901 - one loop, kept whole
                     flagged = v.flag_ref
                     if flagged:
                         key = id(v)
-                        idx = refs_get(key)
-                        if idx is not None:  # met again: a reference, the one place they are made
-                            out.append(ref_bytes[idx] if idx < _REF_CACHED else _ref(w, v, idx))
+                        ref = refs_get(key)
+                        if ref is not None:  # met again: a reference, the one place they are made
+                            if not ref:
+                                raise _still_written(w, v)
+                            out.append(ref)
                             continue
                     heads = str_heads.get(v.code)
                     if heads is not None:  # write_short_latin, inline
@@ -383,7 +385,10 @@ def _run(w: _Writer, root: Value) -> bytes:  # noqa: C901 - one loop, kept whole
                             n = len(raw)
                             if n < 256:
                                 if flagged:
-                                    refs[key] = len(refs)
+                                    try:
+                                        refs[key] = ref_bytes[len(refs)]
+                                    except IndexError:  # beyond the cached ones
+                                        refs[key] = _B_I32(0x72, len(refs))
                                     out.append(heads[1][n])
                                 else:
                                     out.append(heads[0][n])
@@ -393,16 +398,21 @@ def _run(w: _Writer, root: Value) -> bytes:  # noqa: C901 - one loop, kept whole
                     flagged = v.flag_ref
                     if flagged:
                         key = id(v)
-                        idx = refs_get(key)
-                        if idx is not None:
-                            out.append(ref_bytes[idx] if idx < _REF_CACHED else _ref(w, v, idx))
+                        ref = refs_get(key)
+                        if ref is not None:
+                            if not ref:
+                                raise _still_written(w, v)
+                            out.append(ref)
                             continue
                     if small_tuple and v.code == ")":  # write_small_tuple, inline
                         children = v.items
                         n = len(children)
                         if n < 256:
                             if flagged:
-                                refs[key] = len(refs)
+                                try:
+                                    refs[key] = ref_bytes[len(refs)]
+                                except IndexError:  # beyond the cached ones
+                                    refs[key] = _B_I32(0x72, len(refs))
                                 out.append(tuple_heads[1][n])
                             else:
                                 out.append(tuple_heads[0][n])
@@ -410,7 +420,7 @@ def _run(w: _Writer, root: Value) -> bytes:  # noqa: C901 - one loop, kept whole
                                 if len(stack) + 1 >= limit:
                                     raise w.fail(f"object too deeply nested to marshal (limit {limit})")
                                 stack.append((kind, parent, it, reserved, labels, run))
-                                kind, parent, reserved, labels, run = _SEQ, v, -1, None, 0
+                                kind, parent, reserved, labels, run = _SEQ, v, None, None, 0
                                 it = iter(children)
                                 break
                             continue
@@ -418,15 +428,20 @@ def _run(w: _Writer, root: Value) -> bytes:  # noqa: C901 - one loop, kept whole
                     flagged = v.flag_ref
                     if flagged:
                         key = id(v)
-                        idx = refs_get(key)
-                        if idx is not None:
-                            out.append(ref_bytes[idx] if idx < _REF_CACHED else _ref(w, v, idx))
+                        ref = refs_get(key)
+                        if ref is not None:
+                            if not ref:
+                                raise _still_written(w, v)
+                            out.append(ref)
                             continue
                     types = bytes_types.get(v.code)
                     if types is not None and (not flagged or use_refs):  # write_bytes, inline
                         raw = v.value
                         if flagged:
-                            refs[key] = len(refs)
+                            try:
+                                refs[key] = ref_bytes[len(refs)]
+                            except IndexError:  # beyond the cached ones
+                                refs[key] = _B_I32(0x72, len(refs))
                             out.append(_B_I32(types[1], len(raw)))
                         else:
                             out.append(_B_I32(types[0], len(raw)))
@@ -439,9 +454,11 @@ def _run(w: _Writer, root: Value) -> bytes:  # noqa: C901 - one loop, kept whole
                         flagged = False
                     if flagged:
                         key = id(v)
-                        idx = refs_get(key)
-                        if idx is not None:
-                            out.append(ref_bytes[idx] if idx < _REF_CACHED else _ref(w, v, idx))
+                        ref = refs_get(key)
+                        if ref is not None:
+                            if not ref:
+                                raise _still_written(w, v)
+                            out.append(ref)
                             continue
                 # -- any child: its handler --------------------------------------------
                 codes = by_class.get(cls)
@@ -457,7 +474,10 @@ def _run(w: _Writer, root: Value) -> bytes:  # noqa: C901 - one loop, kept whole
                         raise w.fail(_NO_REFS.format(rules.fmt.version))
                     b |= FLAG_REF
                     if cls is not Singleton:
-                        refs[key] = len(refs)
+                        try:
+                            refs[key] = ref_bytes[len(refs)]
+                        except IndexError:  # beyond the cached ones
+                            refs[key] = _B_I32(0x72, len(refs))
                 if child_kind < 0:
                     handler(w, v, b)
                     continue
@@ -467,10 +487,10 @@ def _run(w: _Writer, root: Value) -> bytes:  # noqa: C901 - one loop, kept whole
                 if (children or paired) and len(stack) + 1 >= limit:
                     raise w.fail(f"object too deeply nested to marshal (limit {limit})")
                 stack.append((kind, parent, it, reserved, labels, run))
-                reserved = -1
+                reserved = None
                 if flagged and child_kind in _FILLED_AFTER:
                     reserved = refs[key]
-                    refs[key] = reserved + _WRITING
+                    refs[key] = b""  # being written: a reference to it cannot be read
                 kind, parent, labels, run = child_kind, v, None, 0
                 if kind == _CODE:  # its fields, run by run
                     it = iter(())
@@ -503,7 +523,7 @@ def _run(w: _Writer, root: Value) -> bytes:  # noqa: C901 - one loop, kept whole
                         continue
                 elif kind == _PAIRS or kind == _FROZENDICT:
                     out.append(b"0")
-                if reserved >= 0:
+                if reserved is not None:
                     refs[id(parent)] = reserved
                 if not stack:
                     return b"".join(out)
@@ -518,12 +538,8 @@ def _run(w: _Writer, root: Value) -> bytes:  # noqa: C901 - one loop, kept whole
         raise
 
 
-def _ref(w: _Writer, v: Any, idx: int) -> bytes:
-    """A reference to reference index ``idx`` (beyond the cached ones), unless ``v`` is
-    still being written."""
-    if idx >= _WRITING:
-        raise w.fail(f"reference to a {type(v).__name__} that is still being written (its slot is reserved)")
-    return _B_I32(0x72, idx)
+def _still_written(w: _Writer, v: Any) -> UnwritableError:
+    return w.fail(f"reference to a {type(v).__name__} that is still being written (its slot is reserved)")
 
 
 class _NotAPair(Exception):
