@@ -420,7 +420,8 @@ def _run(r: _Reader, pos: int) -> Tuple[Value, int]:  # noqa: C901 - one loop, k
     code_cls: Any = rules.code_class
     chars = _CHARS
     singles = _SINGLES
-    u32 = _U32
+    u32, i32 = _U32, _I32
+    str_cls, bytes_cls, tuple_cls, int_cls, seq = Str, Bytes, TupleValue, Int, _SEQ
     limit = rules.max_depth
     refs: List[Any] = []  # the reference table (None: a reserved slot)
     stack: List[Frame] = []
@@ -457,19 +458,19 @@ def _run(r: _Reader, pos: int) -> Tuple[Value, int]:  # noqa: C901 - one loop, k
                     except IndexError:
                         k = end + 1
                     if k <= end:
-                        obj = Str(data[pos + 2 : k].decode("latin-1"), chars[b], True)
+                        obj = str_cls(data[pos + 2 : k].decode("latin-1"), chars[b], True)
                         refs.append(obj)
                         items.append(obj)
                         pos = k
                         continue
                 elif act == 2:  # _BYTES: read_bytes
                     try:
-                        n = _I32(data, pos + 1)[0]
+                        n = i32(data, pos + 1)[0]
                     except struct.error:
                         n = -1
                     if 0 <= n <= end - pos - 5:
                         pos += 5
-                        obj = Bytes(data[pos : pos + n], "s", b > 127)
+                        obj = bytes_cls(data[pos : pos + n], "s", b > 127)
                         if b > 127:
                             refs.append(obj)
                         items.append(obj)
@@ -482,14 +483,14 @@ def _run(r: _Reader, pos: int) -> Tuple[Value, int]:  # noqa: C901 - one loop, k
                         count = -1
                     if count >= 0:
                         pos += 2
-                        obj = TupleValue([], ")", b > 127)
+                        obj = tuple_cls([], ")", b > 127)
                         if b > 127:
                             refs.append(obj)
                         if not count:
                             items.append(obj)
                             continue
                         stack.append((kind, made, fb, slot, labels, items, it, run))
-                        kind, made, fb, slot, labels, items, run = _SEQ, obj, b, -1, None, obj.items, 0
+                        kind, made, fb, slot, labels, items, run = seq, obj, b, -1, None, obj.items, 0
                         if len(stack) >= limit:
                             raise NestingTooDeepError(f"objects nested deeper than the limit of {limit}", offset=pos)
                         it = iter(range(count))
@@ -501,7 +502,7 @@ def _run(r: _Reader, pos: int) -> Tuple[Value, int]:  # noqa: C901 - one loop, k
                     except IndexError:
                         k = end + 1
                     if k <= end:
-                        items.append(Str(data[pos + 2 : k].decode("latin-1"), chars[b], False))
+                        items.append(str_cls(data[pos + 2 : k].decode("latin-1"), chars[b], False))
                         pos = k
                         continue
                 elif act == 5:  # _SINGLE: read_singleton
@@ -510,7 +511,7 @@ def _run(r: _Reader, pos: int) -> Tuple[Value, int]:  # noqa: C901 - one loop, k
                     continue
                 elif act == 6:  # _INT: read_int32
                     try:
-                        obj = Int(_I32(data, pos + 1)[0], "i", b > 127)
+                        obj = int_cls(i32(data, pos + 1)[0], "i", b > 127)
                     except struct.error:
                         obj = None
                     if obj is not None:
@@ -574,7 +575,7 @@ def _run(r: _Reader, pos: int) -> Tuple[Value, int]:  # noqa: C901 - one loop, k
                 break
             else:
                 # -- the current container is complete ---------------------------------
-                if kind == _SEQ:
+                if kind == seq:
                     value = made  # type: ignore[assignment]
                 elif kind == _CODE:
                     if run < code_runs:

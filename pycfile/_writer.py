@@ -352,6 +352,7 @@ def _run(w: _Writer, root: Value) -> bytes:  # noqa: C901 - one loop, kept whole
     refs_get = refs.get
     ref_bytes = _REF_BYTES
     tuple_heads = _TUPLE_HEADS
+    str_cls, bytes_cls, tuple_cls, seq = Str, Bytes, TupleValue, _SEQ
     stack: List[Frame] = []
     # The current container (the root holds the one value written); ``it`` yields its
     # children: a dict's keys and values in turn.
@@ -365,7 +366,7 @@ def _run(w: _Writer, root: Value) -> bytes:  # noqa: C901 - one loop, kept whole
                 # -- one child: the commonest classes first, each reading its own flag
                 # (so each attribute read sees one class), then any child -----------------
                 cls = type(v)
-                if cls is Str:
+                if cls is str_cls:
                     flagged = v.flag_ref
                     if flagged:
                         key = id(v)
@@ -394,7 +395,7 @@ def _run(w: _Writer, root: Value) -> bytes:  # noqa: C901 - one loop, kept whole
                                     out.append(heads[0][n])
                                 out.append(raw)
                                 continue
-                elif cls is TupleValue:
+                elif cls is tuple_cls:
                     flagged = v.flag_ref
                     if flagged:
                         key = id(v)
@@ -420,11 +421,11 @@ def _run(w: _Writer, root: Value) -> bytes:  # noqa: C901 - one loop, kept whole
                                 if len(stack) + 1 >= limit:
                                     raise w.fail(f"object too deeply nested to marshal (limit {limit})")
                                 stack.append((kind, parent, it, reserved, labels, run))
-                                kind, parent, reserved, labels, run = _SEQ, v, None, None, 0
+                                kind, parent, reserved, labels, run = seq, v, None, None, 0
                                 it = iter(children)
                                 break
                             continue
-                elif cls is Bytes:
+                elif cls is bytes_cls:
                     flagged = v.flag_ref
                     if flagged:
                         key = id(v)
@@ -509,24 +510,25 @@ def _run(w: _Writer, root: Value) -> bytes:  # noqa: C901 - one loop, kept whole
                         labels = _SLICE_FIELDS
                 break
             else:
-                # -- the current container is complete ---------------------------------
-                if kind == _CODE and run < code_runs:
-                    it = iter(())
-                    more = _code_ints(w, parent, run, len(stack))
-                    if more is None:
-                        error = w.fail(f"object too deeply nested to marshal (limit {limit})")
-                        kind, parent, it, reserved, labels, run = stack.pop()  # the code object's own
-                        raise error
-                    children, labels, run = more
-                    if children:
-                        it = iter(children)
-                        continue
-                elif kind == _PAIRS or kind == _FROZENDICT:
-                    out.append(b"0")
-                if reserved is not None:
-                    refs[id(parent)] = reserved
-                if not stack:
-                    return b"".join(out)
+                # -- the current container is complete (a sequence: nothing to add) ---
+                if kind != seq:
+                    if kind == _CODE and run < code_runs:
+                        it = iter(())
+                        more = _code_ints(w, parent, run, len(stack))
+                        if more is None:
+                            error = w.fail(f"object too deeply nested to marshal (limit {limit})")
+                            kind, parent, it, reserved, labels, run = stack.pop()  # the code object's own
+                            raise error
+                        children, labels, run = more
+                        if children:
+                            it = iter(children)
+                            continue
+                    elif kind == _PAIRS or kind == _FROZENDICT:
+                        out.append(b"0")
+                    if reserved is not None:
+                        refs[id(parent)] = reserved
+                    if not stack:
+                        return b"".join(out)
                 kind, parent, it, reserved, labels, run = stack.pop()
     except _NotAPair as e:
         kind, parent, it, reserved, labels, run = stack.pop()  # the dict's own error
