@@ -31,6 +31,7 @@ __all__ = ["write_value"]
 _P32 = struct.Struct("<i").pack
 _P64 = struct.Struct("<q").pack
 _B_I32 = struct.Struct("<Bi").pack  # a type byte and a 32-bit size or value
+_PIECES = 1024  # output pieces held before they are joined (see _Writer)
 _BYTE = [bytes((i,)) for i in range(256)]
 # The bytes of a reference ('r' and its index), for the first indices.
 _REF_CACHED = 4096
@@ -59,15 +60,20 @@ def write_value(value: Value, fmt: PycFormat, root: str = "value") -> bytes:
 class _Writer:
     """The state of one write: the output, and the 2.x interned-string table."""
 
-    __slots__ = ("out", "plan", "strings")
+    __slots__ = ("done", "out", "plan", "strings")
 
     def __init__(self, plan: "_Plan") -> None:
-        self.out: List[bytes] = []  # the output, piece by piece (joined at the end)
+        # The output: the pieces appended since the last join (each is one C call to add,
+        # cheaper than growing a bytearray), and before them what was joined so far (the
+        # loop joins the pieces whenever a code object ends with more than _PIECES of them,
+        # which keeps their memory bounded).
+        self.done = bytearray()
+        self.out: List[bytes] = []
         self.plan = plan
         self.strings: Dict[int, int] = {}  # id(Bytes 't') -> string-table index (2.x)
 
     def fail(self, msg: str) -> UnwritableError:
-        return UnwritableError(msg, offset=sum(map(len, self.out)))
+        return UnwritableError(msg, offset=len(self.done) + sum(map(len, self.out)))
 
 
 # ---- the handlers, one per name in _formats.HANDLERS ----------------------------------
@@ -512,22 +518,29 @@ def _run(w: _Writer, root: Value) -> bytes:  # noqa: C901 - one loop, kept whole
             else:
                 # -- the current container is complete (a sequence: nothing to add) ---
                 if kind != seq:
-                    if kind == _CODE and run < code_runs:
-                        it = iter(())
-                        more = _code_ints(w, parent, run, len(stack))
-                        if more is None:
-                            error = w.fail(f"object too deeply nested to marshal (limit {limit})")
-                            kind, parent, it, reserved, labels, run = stack.pop()  # the code object's own
-                            raise error
-                        children, labels, run = more
-                        if children:
-                            it = iter(children)
-                            continue
+                    if kind == _CODE:
+                        if run < code_runs:
+                            it = iter(())
+                            more = _code_ints(w, parent, run, len(stack))
+                            if more is None:
+                                error = w.fail(f"object too deeply nested to marshal (limit {limit})")
+                                kind, parent, it, reserved, labels, run = stack.pop()  # the code object's own
+                                raise error
+                            children, labels, run = more
+                            if children:
+                                it = iter(children)
+                                continue
+                        if len(out) > _PIECES:
+                            w.done += b"".join(out)
+                            out.clear()
                     elif kind == _PAIRS or kind == _FROZENDICT:
                         out.append(b"0")
                     if reserved is not None:
                         refs[id(parent)] = reserved
                     if not stack:
+                        if w.done:
+                            w.done += b"".join(out)
+                            return bytes(w.done)
                         return b"".join(out)
                 kind, parent, it, reserved, labels, run = stack.pop()
     except _NotAPair as e:
