@@ -5,7 +5,8 @@ bench.py builds: rebuilds each loaded model with the constructors the reader cal
 parsing) and visits each model reading what the writer must read (no output), each as
 a ratio to C marshal.loads / marshal.dumps of the same files, beside pycfile's own
 pure-Python loads and dumps (the C accelerator is switched off here: these are the
-floors of the pure-Python reader and writer).
+floors of the pure-Python reader and writer).  The garbage collector is on, as in
+``bench.py`` (``GC_OFF=1`` turns it off).
 """
 import gc
 import marshal
@@ -64,7 +65,9 @@ def visit(v, memo):
             if not isinstance(x, int): visit(x, memo)
     elif cls is Str or cls is Bytes or cls is Int:
         v.code; v.value
-gc.disable()
+# the garbage collector stays on, as in bench.py; GC_OFF=1 in the environment turns it off
+if os.environ.get("GC_OFF"):
+    gc.disable()
 def T(f):
     t=time.process_time(); f(); return time.process_time()-t
 R=[]

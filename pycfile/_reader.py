@@ -19,6 +19,8 @@ from __future__ import annotations
 
 import itertools
 import struct
+
+import attrs
 from typing import Any, Callable, Dict, Iterator, List, Optional, Tuple
 
 from . import _accel
@@ -48,6 +50,7 @@ __all__ = ["read_value"]
 
 _I32 = struct.Struct("<i").unpack_from
 _I64 = struct.Struct("<q").unpack_from
+_U32 = struct.Struct("<I").unpack_from
 
 # The shared singleton values by type byte (FLAG_REF included).
 SINGLETONS: Dict[int, Singleton] = {ord(c) | (FLAG_REF if flag else 0): v for (c, flag), v in SHARED_SINGLETONS.items()}
@@ -319,6 +322,16 @@ _SCALARS = frozenset(
      "interned_bytes", "string_ref", "utf8", "latin", "short_latin"]
 )  # fmt: skip
 
+# What the loop does with a type byte: the commonest cases first, inline (each falls
+# back to its handler when the input is not plainly well formed, so errors are the
+# handler's), then any scalar or container by its handler.  _END: a dict's '0' (or
+# '0' | FLAG_REF), in the table used while a dict's pairs are read.
+_REF, _SHORT_REF, _BYTES, _SMALL_TUPLE, _SHORT, _SINGLE, _INT, _END, _OTHER = range(9)
+_ACTS = {"ref": _REF, "bytes": _BYTES, "small_tuple": _SMALL_TUPLE, "singleton": _SINGLE, "int32": _INT}
+#: per type byte: its type code (FLAG_REF clear), and its shared singleton (if any)
+_CHARS = [chr(b & 0x7F) for b in range(256)]
+_SINGLES = [SINGLETONS.get(b) for b in range(256)]
+
 Scalar = Callable[[_Reader, int, int], Tuple[Value, int]]
 Opener = Callable[[_Reader, int, int], Tuple[Any, int, int]]
 
@@ -326,11 +339,13 @@ Opener = Callable[[_Reader, int, int], Tuple[Any, int, int]]
 class _Plan:
     """What a read of one format needs that does not depend on the input (cached)."""
 
-    __slots__ = ("rules", "scalar", "keep", "container", "short_latin", "bytes_noun")
+    __slots__ = ("rules", "acts", "pair_acts", "scalar", "keep", "container", "bytes_noun")
 
     def __init__(self, rules: MarshalRules) -> None:
         self.rules = rules
         handlers = globals()
+        #: per type byte: what the loop does with it (see _REF...)
+        self.acts = [_OTHER] * 256
         #: per type byte: the scalar handler (or None)
         self.scalar: List[Optional[Scalar]] = [None] * 256
         #: per type byte: whether the value read joins the reference table
@@ -342,10 +357,20 @@ class _Plan:
             if name in _SCALARS:
                 self.scalar[b] = handlers["read_" + name]
                 self.keep[b] = b & FLAG_REF != 0 and name != "singleton"
+                if name == "short_latin":
+                    self.acts[b] = _SHORT_REF if b & FLAG_REF else _SHORT
+                else:
+                    self.acts[b] = _ACTS.get(name, _OTHER)
             elif name in _KINDS:
                 self.container[b] = (handlers["read_" + name], _KINDS[name], labels.get(name))
-        #: short Latin-1 string type bytes -> their code (the loop's fast path)
-        self.short_latin = {b: chr(b & 0x7F) for b, name in enumerate(rules.handlers) if name == "short_latin"}
+                self.acts[b] = _ACTS.get(name, _OTHER)
+            elif name == "ref" and b == 0x72:
+                self.acts[b] = _REF
+        code_cls: Any = rules.code_class  # the loop passes its fields positionally, flag_ref last
+        assert code_cls is None or attrs.fields(code_cls)[-1].name == "flag_ref"
+        #: the same while a dict's pairs are read: '0' ends them
+        self.pair_acts = list(self.acts)
+        self.pair_acts[0x30] = self.pair_acts[0x30 | FLAG_REF] = _END
         #: what an 's' is called in errors
         self.bytes_noun = "bytes object" if rules.fmt.version.major >= 3 else "string"
 
@@ -386,11 +411,17 @@ def _run(r: _Reader, pos: int) -> Tuple[Value, int]:  # noqa: C901 - one loop, k
     end = r.end
     plan = r.plan
     rules = plan.rules
+    acts = seq_acts = plan.acts
+    pair_acts = plan.pair_acts
     scalar = plan.scalar
     keep = plan.keep
     container = plan.container
-    short_latin = plan.short_latin
-    use_refs = rules.refs
+    code_runs = len(rules.code_runs)
+    code_cls: Any = rules.code_class
+    chars = _CHARS
+    singles = _SINGLES
+    u32, i32 = _U32, _I32
+    str_cls, bytes_cls, tuple_cls, int_cls, seq = Str, Bytes, TupleValue, Int, _SEQ
     limit = rules.max_depth
     refs: List[Any] = []  # the reference table (None: a reserved slot)
     stack: List[Frame] = []
@@ -399,42 +430,109 @@ def _run(r: _Reader, pos: int) -> Tuple[Value, int]:  # noqa: C901 - one loop, k
     items: List[Any] = []
     it: Iterator[Any] = iter(range(1))
     kind, made, fb, slot, labels, run = _ROOT, None, 0, -1, None, 0
-    pairs = opened = False
     obj: Any
     try:
         while True:
             for _ in it:
-                if pos >= end:
-                    raise TruncatedError("EOF read where object expected", offset=pos)
-                b = data[pos]
-                if pairs:  # a dict's pairs, ended by '0' where a key is due
-                    if len(items) & 1:
-                        if b & 0x7F == 0x30:
-                            raise bad(f"{'frozendict' if kind == _FROZENDICT else 'dict'} key without a value", pos)
-                    elif b == 0x30:
-                        pos += 1
-                        break
-                    elif b == 0xB0:
-                        raise bad("FLAG_REF on the end of a dict (the model cannot keep it)", pos)
-                if b == 0x72 and use_refs:  # a reference: resolved here, the one place
-                    if pos + 5 <= end:
-                        j = _I32(data, pos + 1)[0]
-                        if 0 <= j < len(refs):
-                            found = refs[j]
-                            if found is not None:
-                                items.append(found)
-                                pos += 5
-                                continue
-                    raise _bad_ref(r, refs, pos)
-                if b in short_latin:  # fast path: a short ASCII string
-                    k = pos + 2 + data[pos + 1] if pos + 1 < end else end + 1
+                try:
+                    b = data[pos]
+                except IndexError:
+                    raise TruncatedError("EOF read where object expected", offset=pos) from None
+                act = acts[b]
+                # The commonest type codes first, read here (literal numbers: see _ACTS);
+                # anything not plainly well formed falls through to its handler, which
+                # says what is wrong.
+                if act == 0:  # _REF: a reference, resolved here, the one place
+                    try:  # (unsigned: a negative index is out of range too)
+                        found = refs[u32(data, pos + 1)[0]]
+                    except (IndexError, struct.error):
+                        found = None
+                    if found is None:
+                        raise _bad_ref(r, refs, pos)
+                    items.append(found)
+                    pos += 5
+                    continue
+                if act == 1:  # _SHORT_REF: read_short_latin of a flagged string
+                    try:
+                        k = pos + 2 + data[pos + 1]
+                    except IndexError:
+                        k = end + 1
                     if k <= end:
-                        obj = Str(data[pos + 2 : k].decode("latin-1"), short_latin[b], b > 127)
-                        if b > 127:
-                            refs.append(obj)
+                        obj = str_cls(data[pos + 2 : k].decode("latin-1"), chars[b], True)
+                        refs.append(obj)
                         items.append(obj)
                         pos = k
                         continue
+                elif act == 2:  # _BYTES: read_bytes
+                    try:
+                        n = i32(data, pos + 1)[0]
+                    except struct.error:
+                        n = -1
+                    if 0 <= n <= end - pos - 5:
+                        pos += 5
+                        obj = bytes_cls(data[pos : pos + n], "s", b > 127)
+                        if b > 127:
+                            refs.append(obj)
+                        items.append(obj)
+                        pos += n
+                        continue
+                elif act == 3:  # _SMALL_TUPLE: read_small_tuple, the container opened here
+                    try:
+                        count = data[pos + 1]
+                    except IndexError:
+                        count = -1
+                    if count >= 0:
+                        pos += 2
+                        obj = tuple_cls([], ")", b > 127)
+                        if b > 127:
+                            refs.append(obj)
+                        if not count:
+                            items.append(obj)
+                            continue
+                        stack.append((kind, made, fb, slot, labels, items, it, run))
+                        kind, made, fb, slot, labels, items, run = seq, obj, b, -1, None, obj.items, 0
+                        if len(stack) >= limit:
+                            raise NestingTooDeepError(f"objects nested deeper than the limit of {limit}", offset=pos)
+                        it = iter(range(count))
+                        acts = seq_acts
+                        break
+                elif act == 4:  # _SHORT: read_short_latin of an unflagged string
+                    try:
+                        k = pos + 2 + data[pos + 1]
+                    except IndexError:
+                        k = end + 1
+                    if k <= end:
+                        items.append(str_cls(data[pos + 2 : k].decode("latin-1"), chars[b], False))
+                        pos = k
+                        continue
+                elif act == 5:  # _SINGLE: read_singleton
+                    items.append(singles[b])
+                    pos += 1
+                    continue
+                elif act == 6:  # _INT: read_int32
+                    try:
+                        obj = int_cls(i32(data, pos + 1)[0], "i", b > 127)
+                    except struct.error:
+                        obj = None
+                    if obj is not None:
+                        if b > 127:
+                            refs.append(obj)
+                        items.append(obj)
+                        pos += 5
+                        continue
+                elif act == 7:  # _END: a dict's '0', its pairs are complete
+                    if len(items) & 1:
+                        raise bad(f"{'frozendict' if kind == _FROZENDICT else 'dict'} key without a value", pos)
+                    if b != 0x30:
+                        raise bad("FLAG_REF on the end of a dict (the model cannot keep it)", pos)
+                    pos += 1
+                    value = _finish(kind, made, fb, items, rules)
+                    if slot >= 0:
+                        refs[slot] = value
+                    kind, made, fb, slot, labels, items, it, run = stack.pop()
+                    acts = pair_acts if kind == _PAIRS or kind == _FROZENDICT else seq_acts
+                    items.append(value)
+                    break
                 handler = scalar[b]
                 if handler is not None:
                     obj, pos = handler(r, pos + 1, b)
@@ -462,34 +560,41 @@ def _run(r: _Reader, pos: int) -> Tuple[Value, int]:  # noqa: C901 - one loop, k
                         refs.append(None)
                 stack.append((kind, made, fb, slot, labels, items, it, run))
                 kind, made, fb, slot, labels, items, run = child_kind, obj, b, child_slot, child_labels, [], 0
-                pairs = count < 0
+                if kind == _SEQ:
+                    items = obj.items
                 if kind == _CODE:
                     pos, count, run = _code_ints(r, items, pos, 0)
                 if count and len(stack) >= limit:
                     raise NestingTooDeepError(f"objects nested deeper than the limit of {limit}", offset=pos)
-                it = _FOREVER() if pairs else iter(range(count))
-                opened = True
+                if count < 0:
+                    it = _FOREVER()
+                    acts = pair_acts
+                else:
+                    it = iter(range(count))
+                    acts = seq_acts
                 break
-            if opened:
-                opened = False
-                continue
-            # -- the current container is complete -------------------------------------
-            if kind == _SEQ:
-                made.items = items  # type: ignore[union-attr]
-                value = made
-            elif kind == _CODE and run < len(rules.code_runs):
-                pos, count, run = _code_ints(r, items, pos, run)
-                it = iter(range(count))
-                continue
-            elif kind == _ROOT:
-                return items[0], pos
             else:
-                value = _finish(kind, made, fb, items, rules)
-                if slot >= 0:
-                    refs[slot] = value
-            kind, made, fb, slot, labels, items, it, run = stack.pop()
-            pairs = kind == _PAIRS or kind == _FROZENDICT
-            items.append(value)
+                # -- the current container is complete ---------------------------------
+                if kind == seq:
+                    value = made  # type: ignore[assignment]
+                elif kind == _CODE:
+                    if run < code_runs:
+                        pos, count, run = _code_ints(r, items, pos, run)
+                        it = iter(range(count))
+                        continue
+                    items.append(fb > 127)  # flag_ref, the last field
+                    value = code_cls(*items)
+                    if slot >= 0:
+                        refs[slot] = value
+                elif kind == _ROOT:
+                    return items[0], pos
+                else:
+                    value = _finish(kind, made, fb, items, rules)
+                    if slot >= 0:
+                        refs[slot] = value
+                kind, made, fb, slot, labels, items, it, run = stack.pop()
+                acts = pair_acts if kind == _PAIRS or kind == _FROZENDICT else seq_acts
+                items.append(value)
     except PycError as e:
         e._prepend_path(_path(stack, kind, labels, items))
         raise
@@ -520,7 +625,7 @@ def _code_ints(r: _Reader, items: List[Any], pos: int, run: int) -> Tuple[int, i
 
 
 def _finish(kind: int, made: Any, b: int, items: List[Any], rules: MarshalRules) -> Value:
-    """The model object of a complete container (other than a sequence)."""
+    """The model object of a complete container (other than a sequence or a code object)."""
     if kind == _PAIRS or kind == _FROZENDICT:
         it = iter(items)
         pairs = list(zip(it, it))
@@ -530,12 +635,8 @@ def _finish(kind: int, made: Any, b: int, items: List[Any], rules: MarshalRules)
         return FrozenDict(pairs, "}", b > 127)
     if kind == _FROZENSET:
         return FrozenSetValue(items, ">", b > 127)
-    if kind == _SLICE:
-        return Slice(items[0], items[1], items[2], ":", b > 127)
-    code_cls = rules.code_class
-    assert code_cls is not None
-    code: Value = code_cls(*items, flag_ref=b > 127)  # type: ignore[call-arg]
-    return code
+    assert kind == _SLICE, kind  # a code object is finished in the loop
+    return Slice(items[0], items[1], items[2], ":", b > 127)
 
 
 def _bad_ref(r: _Reader, refs: List[Any], pos: int) -> PycError:
