@@ -66,6 +66,8 @@ def _made_errors() -> List[PycError]:
             made.append(cls(b"impo", "text"))
         elif cls is pycfile.NotRegularFileError:
             made.append(cls("/tmp/fifo.pyc", "FIFO"))
+        elif cls is pycfile.AssembleError:
+            made.append(cls("why", index=1, offset=7, version="CPython 3.12, magic 3531"))
         else:
             made.append(cls("why", offset=7, path="code.co_consts[1]", version="CPython 3.12, magic 3531"))
     return made
