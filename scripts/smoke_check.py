@@ -54,10 +54,10 @@ def main() -> None:
 
     meta = importlib.metadata.metadata("pycfile")
     assert meta["Version"] == pycfile.__version__, (meta["Version"], pycfile.__version__)
-    assert meta["Requires-Python"] == ">=3.9", meta["Requires-Python"]
+    assert meta["Requires-Python"] == ">=3.10", meta["Requires-Python"]
     assert meta["License-Expression"] == "MIT", meta["License-Expression"]
     classifiers = set(meta.get_all("Classifier") or [])
-    for minor in range(9, 14):
+    for minor in range(10, 16):
         assert f"Programming Language :: Python :: 3.{minor}" in classifiers, minor
     assert "Typing :: Typed" in classifiers
     urls = meta.get_all("Project-URL") or []
