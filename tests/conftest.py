@@ -28,7 +28,7 @@ import pytest
 from hypothesis import HealthCheck, settings
 
 import shared_samples
-from corpus import CORPUS_VARIABLE, corpus_part, corpus_size
+from corpus import CORPUS_VARIABLE, SHARD_VARIABLE, corpus_part, corpus_size, shard
 from interpreters import MISSING, REQUIRED, STRICT_VARIABLE, Interpreter, require
 from oracle import Oracle, OracleFor
 
@@ -46,6 +46,7 @@ settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE") or ("ci" if _in_ci() 
 
 def pytest_configure(config: pytest.Config) -> None:
     corpus_size()  # a value of PYCFILE_CORPUS other than quick or full is a usage error
+    shard()  # so is a PYCFILE_CORPUS_SHARD other than k/n
 
 
 def pytest_runtest_setup(item: pytest.Item) -> None:
@@ -99,7 +100,10 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
     if other:
         parts.append(f"{other} for other reasons (pytest -rs lists them)")
     line = f"pycfile: {len(reasons)} skipped: " + "; ".join(parts) + "." if parts else ""
-    if corpus_size() == "quick" and corpus_part.cache_info().currsize:  # the corpus was used
+    selected = shard()
+    if selected is not None and corpus_part.cache_info().currsize:
+        line += (" " if line else "pycfile: ") + f"Corpus shard {selected[0]}/{selected[1]} of each full stdlib ({SHARD_VARIABLE})."
+    elif corpus_size() == "quick" and corpus_part.cache_info().currsize:  # the corpus was used
         line += (" " if line else "pycfile: ") + f"Quick corpus (a tenth of each stdlib): {CORPUS_VARIABLE}=full runs the full one."
     if line:
         if for_interpreters or for_samples:

@@ -23,8 +23,14 @@ directory that exists is complete, and concurrent runs never see half of one.
 ``PYCFILE_CORPUS`` picks the size: ``quick`` (the default) takes a deterministic tenth
 of the stdlib (every 10th source in sorted order; all samples, all modes): from the full
 stdlib when that is cached, else compiled into ``stdlib-quick/``.  ``full`` takes all of
-it (``.ci/run`` asks for it on some hosts).  Tests that check every pyc of the corpus
-against an interpreter may take a stride over the quick one too (see each test).
+it.  Tests that check every pyc of the corpus against an interpreter may take a stride
+over the quick one too (see each test); with ``full`` they take every pyc.
+
+``PYCFILE_CORPUS_SHARD=k/n`` (with either size) takes every n-th source of the FULL
+stdlib from the k-th on instead, and the corpus-wide checks take every pyc of that shard,
+as with ``full``: ``.ci/run`` gives each of its n hosts another shard, so one CI run
+checks every pyc of every interpreter's stdlib, each on one host.  (The hypothesis
+example counts follow ``PYCFILE_CORPUS`` only.)
 """
 
 from __future__ import annotations
@@ -39,16 +45,30 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Dict, List, Sequence, Tuple
+from typing import Any, Dict, List, Optional, Sequence, Tuple
 
 import pytest
 
 from interpreters import Interpreter
 from oracle import WORKER, CompileResult, Oracle, OracleError, worker_optimize_flag
 
-__all__ = ["CORPUS_VARIABLE", "SAMPLES", "CorpusPart", "Mode", "corpus", "corpus_part", "corpus_size", "full_stdlib", "modes", "quick"]
+__all__ = [
+    "CORPUS_VARIABLE",
+    "SAMPLES",
+    "SHARD_VARIABLE",
+    "CorpusPart",
+    "Mode",
+    "corpus",
+    "corpus_part",
+    "corpus_size",
+    "every_pyc",
+    "modes",
+    "quick",
+    "shard",
+]
 
 CORPUS_VARIABLE = "PYCFILE_CORPUS"
+SHARD_VARIABLE = "PYCFILE_CORPUS_SHARD"
 
 SAMPLES = Path(__file__).with_name("samples")
 EXCLUDED_DIRS = frozenset(["site-packages", "dist-packages", "__pycache__"])
@@ -105,6 +125,25 @@ def quick() -> bool:
     """Whether the run uses the quick corpus (the default; ``PYCFILE_CORPUS=full`` is the
     whole stdlib)."""
     return corpus_size() == "quick"
+
+
+@functools.lru_cache(maxsize=None)
+def shard() -> Optional[Tuple[int, int]]:
+    """``(k, n)`` from ``PYCFILE_CORPUS_SHARD=k/n``, or None; a malformed value is a usage
+    error."""
+    text = os.environ.get(SHARD_VARIABLE, "").strip()
+    if not text:
+        return None
+    k, _, n = text.partition("/")
+    if not (k.isdigit() and n.isdigit() and int(k) < int(n)):
+        raise pytest.UsageError(f"{SHARD_VARIABLE}={text!r}: expected k/n with 0 <= k < n")
+    return int(k), int(n)
+
+
+def every_pyc() -> bool:
+    """Whether the corpus-wide checks take every pyc of :func:`corpus_part`'s stdlib (the
+    full corpus, or a CI shard of it) rather than a stride over the quick tenth."""
+    return corpus_size() == "full" or shard() is not None
 
 
 @dataclass(frozen=True)
@@ -172,7 +211,10 @@ def corpus_part(interpreter: Interpreter, mode: Mode) -> CorpusPart:
     """The pycs of one mode, compiled now or found in the cache."""
     root = _cache_home(interpreter) / mode.name
     full = root / "stdlib"
-    if (full / "manifest.json").is_file():
+    selected = shard()
+    if selected is not None:
+        stdlib = _shard_view(_cached(interpreter, mode, full, "stdlib", 1), *selected)
+    elif (full / "manifest.json").is_file():
         stdlib = _Compiled(full, _read_manifest(full))
         stdlib = _quick_view(stdlib) if quick() else stdlib
     elif quick():
@@ -181,13 +223,6 @@ def corpus_part(interpreter: Interpreter, mode: Mode) -> CorpusPart:
         stdlib = _cached(interpreter, mode, full, "stdlib", 1)
     samples = _cached(interpreter, mode, root / f"samples-{_samples_digest(interpreter)}", "samples", 1)
     return CorpusPart(interpreter, mode, root, stdlib, samples)
-
-
-def full_stdlib(interpreter: Interpreter, mode: Mode) -> List[Path]:
-    """The whole stdlib's pycs of one mode, even when ``PYCFILE_CORPUS=quick`` (compiled
-    now unless cached; in CI the full-corpus host has cached it)."""
-    full = _cache_home(interpreter) / mode.name / "stdlib"
-    return _cached(interpreter, mode, full, "stdlib", 1).pycs
 
 
 def _sample_sources(interpreter: Interpreter) -> List[str]:
@@ -211,7 +246,8 @@ def _samples_digest(interpreter: Interpreter) -> str:
 def _cache_home(interpreter: Interpreter) -> Path:
     root = Path(os.environ.get("PYCFILE_CORPUS_DIR") or Path.home() / ".cache" / "pycfile-corpus")
     digest = hashlib.sha256()
-    for part in (interpreter.path, interpreter.full_version, interpreter.implementation):
+    # The real path: a venv's python and the interpreter it links to share one cache.
+    for part in (os.path.realpath(interpreter.path), interpreter.full_version, interpreter.implementation):
         digest.update(part.encode() + b"\0")
     digest.update(WORKER.read_bytes())
     return root / f"{interpreter.key}-{digest.hexdigest()[:16]}"
@@ -225,6 +261,14 @@ def _read_manifest(directory: Path) -> Manifest:
 def _quick_view(full: _Compiled) -> _Compiled:
     """The full stdlib narrowed to the quick selection (the files a quick build makes)."""
     chosen = set(full.manifest["sources"][::QUICK_STEP])
+    compiled = [r for r in full.manifest["compiled"] if r in chosen]
+    skipped = [s for s in full.manifest["skipped"] if s[0] in chosen]
+    return _Compiled(full.directory, dict(full.manifest, compiled=compiled, skipped=skipped))
+
+
+def _shard_view(full: _Compiled, k: int, n: int) -> _Compiled:
+    """The full stdlib narrowed to every n-th source from the k-th on."""
+    chosen = set(full.manifest["sources"][k::n])
     compiled = [r for r in full.manifest["compiled"] if r in chosen]
     skipped = [s for s in full.manifest["skipped"] if s[0] in chosen]
     return _Compiled(full.directory, dict(full.manifest, compiled=compiled, skipped=skipped))

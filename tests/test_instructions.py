@@ -14,11 +14,10 @@ texts through ``ops_dis.normalize_line``: code-object addresses and the (per-pro
 order of frozenset items are all that is taken out.
 
 :func:`compare` is that strict comparison, one function for every version.  Which pycs:
-``PYCFILE_CORPUS=full``: the whole stdlib; otherwise (the quick corpus) every
-``QUICK_STRIDE``-th pyc of the quick slice; the sample modules always.
-``PYCFILE_DIS_SHARD=k/n`` checks every n-th pyc of the FULL stdlib from the k-th on,
-whatever the corpus (.ci/run gives each host another shard, so one CI run checks them
-all).  Each run prints, per version, the code objects whose instructions, and whose
+``PYCFILE_CORPUS=full``: the whole stdlib; ``PYCFILE_CORPUS_SHARD=k/n``: all of that
+shard of the full stdlib (.ci/run gives each host another shard, so one CI run checks
+them all); otherwise (the quick corpus) every ``QUICK_STRIDE``-th pyc of the quick
+slice; the sample modules always.  Each run prints, per version, the code objects whose instructions, and whose
 listings, are equal, out of how many (``pytest -s``; the figures in docs/disassembly.md
 come from ``PYCFILE_CORPUS=full``).
 
@@ -29,7 +28,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -40,7 +38,7 @@ import pytest
 import pycfile
 from pycfile import Code, Instruction, get_instructions
 
-from corpus import CorpusPart, Mode, corpus_part, full_stdlib, quick
+from corpus import CorpusPart, Mode, corpus_part, every_pyc
 from interpreters import REQUIRED, Interpreter, require
 from oracle import Oracle, OracleFor, describe_model, first_difference
 from oracle.ops_dis import normalize_line, normalize_listing
@@ -48,24 +46,11 @@ from pycfile import _instructions
 
 BATCH = 40  # pyc paths per worker request
 QUICK_STRIDE = 2  # by default (the quick corpus), every QUICK_STRIDE-th pyc of its slice
-SHARD_VARIABLE = "PYCFILE_DIS_SHARD"
 SHOWN = 5  # mismatches shown in full
 
 
-def full_corpus() -> bool:
-    """Whether ``PYCFILE_CORPUS=full`` asks for every pyc."""
-    return os.environ.get("PYCFILE_CORPUS", "").strip().lower() == "full"
-
-
-def stdlib_selection(interpreter: Interpreter, part: CorpusPart) -> List[Path]:
-    shard = os.environ.get(SHARD_VARIABLE, "").strip()
-    if shard:
-        k, _, n = shard.partition("/")
-        assert k.isdigit() and n.isdigit() and int(k) < int(n), f"{SHARD_VARIABLE}={shard!r}: expected k/n"
-        return full_stdlib(interpreter, part.mode)[int(k) :: int(n)]
-    if full_corpus():
-        return full_stdlib(interpreter, part.mode)
-    return part.stdlib[::QUICK_STRIDE]
+def stdlib_selection(part: CorpusPart) -> List[Path]:
+    return part.stdlib if every_pyc() else part.stdlib[::QUICK_STRIDE]
 
 _CONVERTERS = ("FORMAT_VALUE", "CONVERT_VALUE")
 
@@ -260,7 +245,7 @@ def test_instructions_and_listings_equal_the_interpreters_dis(key: str, oracle_f
     part = corpus_part(interpreter, Mode(0, "timestamp"))
     assert part.stdlib and part.samples, f"no pycs for {key}"
     oracle = oracle_for(interpreter)
-    found = compare(interpreter, part.samples + stdlib_selection(interpreter, part), oracle)
+    found = compare(interpreter, part.samples + stdlib_selection(part), oracle)
     print("\n" + found.summary())
     assert found.codes, f"no code objects checked for {key}"
     assert found.equal, (

@@ -36,7 +36,7 @@ import pycfile
 from pycfile import _accel, _reader, _writer
 from pycfile import strategies as pst
 
-from corpus import corpus_part, modes, quick
+from corpus import corpus_part, every_pyc, modes, quick
 from interpreters import REQUIRED, require
 from model_compare import same_model
 from model_strategies import mutated, strategies_for
@@ -156,7 +156,7 @@ def _corpus(key: str) -> Iterator[Path]:
     interpreter = require(key)
     for mode in modes(interpreter.major, interpreter.minor):
         part = corpus_part(interpreter, mode)
-        yield from part.stdlib[:: QUICK_STRIDE if quick() else STRIDE]
+        yield from part.stdlib[:: STRIDE if every_pyc() else QUICK_STRIDE]
         yield from part.samples
 
 
