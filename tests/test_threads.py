@@ -22,6 +22,7 @@ import pytest
 import pycfile
 
 from fuzz_harness import FUZZ, load_module
+from small_stacks import stack_kib
 
 hostile = load_module("hostile")
 
@@ -123,7 +124,7 @@ def work():
 
 before = (sys.getrecursionlimit(), threading.stack_size())
 old = threading.stack_size()
-threading.stack_size(64 * 1024)
+threading.stack_size(int(sys.argv[2]) * 1024)
 try:
     thread = threading.Thread(target=work)
     thread.start()
@@ -141,7 +142,12 @@ def _small_stack(pure: bool) -> str:
     if pure:
         env["PYCFILE_PURE"] = "1"
     proc = subprocess.run(
-        [sys.executable, "-c", _SMALL_STACK, str(FUZZ)], capture_output=True, text=True, env=env, timeout=300, cwd=ROOT
+        [sys.executable, "-c", _SMALL_STACK, str(FUZZ), str(stack_kib(2000, (64, 512, 1024)))],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=300,
+        cwd=ROOT,
     )
     assert proc.returncode == 0, f"the child died ({proc.returncode}): {proc.stderr[-2000:]}"
     assert "ESCAPED" not in proc.stdout, proc.stdout
