@@ -23,9 +23,9 @@ def main() -> int:
     os.environ.pop("PYCFILE_CORPUS_SHARD", None)
     from corpus import corpus_part, modes
     from interpreters import REQUIRED
-    from pycfile._discovery import find
+    from pycfile._discovery import find, missing_required
 
-    missing = [key for key in REQUIRED if find(key) is None]
+    missing = missing_required()
     if missing:
         print(f"build_corpus: no interpreter for {', '.join(missing)}", file=sys.stderr)
         return 1

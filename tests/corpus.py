@@ -56,6 +56,7 @@ __all__ = [
     "CORPUS_VARIABLE",
     "SAMPLES",
     "SHARD_VARIABLE",
+    "checked",
     "CorpusPart",
     "Mode",
     "corpus",
@@ -144,6 +145,12 @@ def every_pyc() -> bool:
     """Whether the corpus-wide checks take every pyc of :func:`corpus_part`'s stdlib (the
     full corpus, or a CI shard of it) rather than a stride over the quick tenth."""
     return corpus_size() == "full" or shard() is not None
+
+
+def checked(pycs: List[Path], quick_stride: int) -> List[Path]:
+    """What a corpus-wide check takes of ``pycs``: all of them when :func:`every_pyc`,
+    else every ``quick_stride``-th (the quick default run stays short)."""
+    return pycs if every_pyc() else pycs[::quick_stride]
 
 
 @dataclass(frozen=True)
@@ -260,10 +267,7 @@ def _read_manifest(directory: Path) -> Manifest:
 
 def _quick_view(full: _Compiled) -> _Compiled:
     """The full stdlib narrowed to the quick selection (the files a quick build makes)."""
-    chosen = set(full.manifest["sources"][::QUICK_STEP])
-    compiled = [r for r in full.manifest["compiled"] if r in chosen]
-    skipped = [s for s in full.manifest["skipped"] if s[0] in chosen]
-    return _Compiled(full.directory, dict(full.manifest, compiled=compiled, skipped=skipped))
+    return _shard_view(full, 0, QUICK_STEP)
 
 
 def _shard_view(full: _Compiled, k: int, n: int) -> _Compiled:

@@ -26,7 +26,7 @@ import pytest
 import pycfile
 from pycfile import AssembleError, Code, Instruction, assemble, get_instructions, new_instruction
 
-from corpus import Mode, corpus_part, every_pyc, modes, quick
+from corpus import Mode, checked, corpus_part, every_pyc, modes, quick
 from interpreters import REQUIRED, Interpreter, require
 from oracle import OracleFor
 from shared_samples import SHARED_SAMPLES
@@ -94,8 +94,7 @@ def _check_files(paths: List[Path], version: Optional[pycfile.PythonVersion] = N
 
 def _stdlib(interpreter: Interpreter, mode: Mode) -> List[Path]:
     part = corpus_part(interpreter, mode)
-    stdlib = part.stdlib if every_pyc() else part.stdlib[::QUICK_STRIDE]
-    return part.samples + stdlib
+    return part.samples + checked(part.stdlib, QUICK_STRIDE)
 
 
 @pytest.mark.interpreters

@@ -17,8 +17,8 @@ order of frozenset items are all that is taken out.
 ``PYCFILE_CORPUS=full``: the whole stdlib; ``PYCFILE_CORPUS_SHARD=k/n``: all of that
 shard of the full stdlib (.ci/run gives each host another shard, so one CI run checks
 them all); otherwise (the quick corpus) every ``QUICK_STRIDE``-th pyc of the quick
-slice; the sample modules always.  Each run prints, per version, the code objects whose instructions, and whose
-listings, are equal, out of how many (``pytest -s``; the figures in docs/disassembly.md
+slice; the sample modules always.  Each run prints, per version, the code objects whose
+instructions, and whose listings, are equal, out of how many (``pytest -s``; the figures in docs/disassembly.md
 come from ``PYCFILE_CORPUS=full``).
 
 The worker runs in its own process while this one decodes, so the two halves overlap.
@@ -38,7 +38,7 @@ import pytest
 import pycfile
 from pycfile import Code, Instruction, get_instructions
 
-from corpus import CorpusPart, Mode, corpus_part, every_pyc
+from corpus import CorpusPart, Mode, checked, corpus_part
 from interpreters import REQUIRED, Interpreter, require
 from oracle import Oracle, OracleFor, describe_model, first_difference
 from oracle.ops_dis import normalize_line, normalize_listing
@@ -50,7 +50,7 @@ SHOWN = 5  # mismatches shown in full
 
 
 def stdlib_selection(part: CorpusPart) -> List[Path]:
-    return part.stdlib if every_pyc() else part.stdlib[::QUICK_STRIDE]
+    return checked(part.stdlib, QUICK_STRIDE)
 
 _CONVERTERS = ("FORMAT_VALUE", "CONVERT_VALUE")
 
